@@ -1,0 +1,142 @@
+//! The task-scoped deadline that `#[timeout]` sets and nested calls respect.
+//!
+//! A timeout runs its inner future inside [`scope`]; while that future is polled, [`current`]
+//! and [`remaining`] tell any code in the same task how much time is left, so an inner timeout
+//! never waits past it and a retry never starts a sleep it cannot finish. User code can read it
+//! too, for example to send it on as a gRPC `grpc-timeout` header.
+//!
+//! Like `tokio::task_local!`, the deadline follows the future, not the thread: it is set for the
+//! duration of each poll and restored afterwards, and a task spawned from inside does not inherit
+//! it.
+
+use std::cell::Cell;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+thread_local! {
+    static CURRENT: Cell<Option<Instant>> = const { Cell::new(None) };
+}
+
+/// The deadline of the innermost enclosing scope in this task, if any.
+#[inline]
+pub fn current() -> Option<Instant> {
+    CURRENT.with(Cell::get)
+}
+
+/// Time left until [`current`]'s deadline (zero once it has passed); `None` when no deadline is set.
+/// Reads the clock only when a deadline is set.
+pub fn remaining() -> Option<Duration> {
+    current().map(|d| d.saturating_duration_since(Instant::now()))
+}
+
+/// The earlier of `deadline` and the enclosing one.
+#[inline]
+pub fn tighten(deadline: Instant) -> Instant {
+    match current() {
+        Some(outer) if outer < deadline => outer,
+        _ => deadline,
+    }
+}
+
+/// Runs `fut` with `deadline` visible through [`current`] (tightened to the enclosing deadline,
+/// so a scope can never extend its caller's).
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// use std::time::Duration;
+/// use resilient_runtime::deadline;
+/// let at = tokio::time::Instant::now() + Duration::from_secs(2);
+/// let left = deadline::scope(at, async { deadline::remaining() }).await;
+/// assert!(left.unwrap() <= Duration::from_secs(2));
+/// assert_eq!(deadline::remaining(), None);
+/// # }
+/// ```
+pub fn scope<F: Future>(deadline: Instant, fut: F) -> Scoped<F> {
+    Scoped {
+        deadline: Some(tighten(deadline)),
+        fut,
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A future running with a deadline set; see [`scope`].
+    #[must_use = "futures do nothing unless polled"]
+    pub struct Scoped<F> {
+        deadline: Option<Instant>,
+        #[pin]
+        fut: F,
+    }
+}
+
+impl<F> Scoped<F> {
+    /// Runs `fut` with `deadline` (if any) exactly as given: the caller has already tightened it.
+    pub(crate) fn exact(deadline: Option<Instant>, fut: F) -> Self {
+        Self { deadline, fut }
+    }
+}
+
+impl<F: Future> Future for Scoped<F> {
+    type Output = F::Output;
+
+    #[inline]
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let this = self.project();
+        let _restore = Set::new(*this.deadline);
+        this.fut.poll(cx)
+    }
+}
+
+/// Sets the thread's deadline and restores the previous one when dropped, even on panic.
+struct Set(Option<Instant>);
+
+impl Set {
+    #[inline]
+    fn new(deadline: Option<Instant>) -> Self {
+        Set(CURRENT.with(|c| c.replace(deadline)))
+    }
+}
+
+impl Drop for Set {
+    #[inline]
+    fn drop(&mut self) {
+        CURRENT.with(|c| c.set(self.0));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn nested_scopes_only_tighten() {
+        let now = Instant::now();
+        let outer = now + Duration::from_secs(1);
+        let seen = scope(outer, async move {
+            let inner = scope(now + Duration::from_secs(5), async { current() }).await;
+            let tighter = scope(now + Duration::from_millis(10), async { current() }).await;
+            (inner, tighter, current())
+        })
+        .await;
+        assert_eq!(seen.0, Some(outer));
+        assert_eq!(seen.1, Some(now + Duration::from_millis(10)));
+        assert_eq!(seen.2, Some(outer));
+        assert_eq!(current(), None);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn remaining_counts_down_with_virtual_time() {
+        let at = Instant::now() + Duration::from_millis(300);
+        scope(at, async {
+            assert_eq!(remaining(), Some(Duration::from_millis(300)));
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            assert_eq!(remaining(), Some(Duration::from_millis(200)));
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            assert_eq!(remaining(), Some(Duration::ZERO));
+        })
+        .await;
+    }
+}

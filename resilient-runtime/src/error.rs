@@ -1,0 +1,261 @@
+//! The error every policy uses to reject a call, and the details each kind of rejection carries.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// A call rejected by a resilience policy rather than failed by the function itself.
+///
+/// Annotated functions hand it to their caller as their own error type `E`, through
+/// `E: From<resilient::Error>`. It is cheap to clone (the policy name is shared).
+#[non_exhaustive]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Error {
+    /// A circuit breaker is open (or half-open with every probe slot taken): the body did not run.
+    CircuitOpen(CircuitOpen),
+    /// The call did not finish within its timeout (or the caller's deadline); its future was dropped.
+    Timeout(Elapsed),
+    /// Another call with the same idempotency key is still running in another process.
+    IdempotencyInFlight(KeyConflict),
+    /// The idempotency key was used before with different arguments.
+    IdempotencyKeyReused(KeyConflict),
+    /// The idempotency store could not be read or written (for example Redis is unreachable).
+    Store(StoreFailure),
+}
+
+/// Details of [`Error::CircuitOpen`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CircuitOpen {
+    pub(crate) policy: PolicyName,
+    pub(crate) retry_after: Duration,
+}
+
+impl CircuitOpen {
+    /// Builds the details: the breaker's name and how long until it lets probes through.
+    pub fn new(policy: impl Into<PolicyName>, retry_after: Duration) -> Self {
+        Self {
+            policy: policy.into(),
+            retry_after,
+        }
+    }
+
+    /// How long until the breaker lets probe calls through (zero when half-open and full).
+    pub fn retry_after(&self) -> Duration {
+        self.retry_after
+    }
+}
+
+/// Details of [`Error::Timeout`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Elapsed {
+    pub(crate) policy: PolicyName,
+    pub(crate) after: Duration,
+}
+
+impl Elapsed {
+    /// Builds the details: the timeout's name and the duration that applied.
+    pub fn new(policy: impl Into<PolicyName>, after: Duration) -> Self {
+        Self {
+            policy: policy.into(),
+            after,
+        }
+    }
+
+    /// The time limit that applied to the call (the smaller of its own and the caller's deadline).
+    pub fn after(&self) -> Duration {
+        self.after
+    }
+}
+
+/// Details of [`Error::IdempotencyInFlight`] and [`Error::IdempotencyKeyReused`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeyConflict {
+    pub(crate) policy: PolicyName,
+    pub(crate) key: Arc<str>,
+}
+
+impl KeyConflict {
+    /// Builds the details: the policy's name and the key concerned.
+    pub fn new(policy: impl Into<PolicyName>, key: impl Into<Arc<str>>) -> Self {
+        Self {
+            policy: policy.into(),
+            key: key.into(),
+        }
+    }
+
+    /// The idempotency key concerned.
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+}
+
+/// Details of [`Error::Store`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoreFailure {
+    pub(crate) policy: PolicyName,
+    pub(crate) message: Arc<str>,
+}
+
+impl StoreFailure {
+    /// Builds the details: the policy's name and what went wrong.
+    pub fn new(policy: impl Into<PolicyName>, message: impl Into<Arc<str>>) -> Self {
+        Self {
+            policy: policy.into(),
+            message: message.into(),
+        }
+    }
+
+    /// What went wrong, as the store reported it.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+/// The name of a policy: a `&'static str` for policies the attributes declare, shared otherwise.
+/// Cloning never allocates.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct PolicyName(NameRepr);
+
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+enum NameRepr {
+    Static(&'static str),
+    Shared(Arc<str>),
+}
+
+impl PolicyName {
+    /// The name as text.
+    pub fn as_str(&self) -> &str {
+        match &self.0 {
+            NameRepr::Static(s) => s,
+            NameRepr::Shared(s) => s,
+        }
+    }
+}
+
+impl From<&'static str> for PolicyName {
+    fn from(s: &'static str) -> Self {
+        Self(NameRepr::Static(s))
+    }
+}
+
+impl From<String> for PolicyName {
+    fn from(s: String) -> Self {
+        Self(NameRepr::Shared(s.into()))
+    }
+}
+
+impl From<Arc<str>> for PolicyName {
+    fn from(s: Arc<str>) -> Self {
+        Self(NameRepr::Shared(s))
+    }
+}
+
+impl fmt::Debug for PolicyName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl fmt::Display for PolicyName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl serde::Serialize for PolicyName {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl Error {
+    /// True for [`Error::CircuitOpen`].
+    pub fn is_circuit_open(&self) -> bool {
+        matches!(self, Error::CircuitOpen(_))
+    }
+
+    /// True for [`Error::Timeout`].
+    pub fn is_timeout(&self) -> bool {
+        matches!(self, Error::Timeout(_))
+    }
+
+    /// The name of the policy that rejected the call (by default `module::path::function`).
+    pub fn policy(&self) -> &str {
+        match self {
+            Error::CircuitOpen(d) => d.policy.as_str(),
+            Error::Timeout(d) => d.policy.as_str(),
+            Error::IdempotencyInFlight(d) | Error::IdempotencyKeyReused(d) => d.policy.as_str(),
+            Error::Store(d) => d.policy.as_str(),
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::CircuitOpen(d) => write!(
+                f,
+                "circuit breaker `{}` is open; retry in {:?}",
+                d.policy, d.retry_after
+            ),
+            Error::Timeout(d) => write!(f, "`{}` timed out after {:?}", d.policy, d.after),
+            Error::IdempotencyInFlight(d) => write!(
+                f,
+                "`{}`: a call with idempotency key `{}` is still in flight",
+                d.policy, d.key
+            ),
+            Error::IdempotencyKeyReused(d) => write!(
+                f,
+                "`{}`: idempotency key `{}` was used before with different arguments",
+                d.policy, d.key
+            ),
+            Error::Store(d) => write!(f, "`{}`: idempotency store failed: {}", d.policy, d.message),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl From<Error> for std::io::Error {
+    /// A timeout becomes [`std::io::ErrorKind::TimedOut`], a call still in flight elsewhere
+    /// [`std::io::ErrorKind::ResourceBusy`], anything else [`std::io::ErrorKind::Other`]; the
+    /// [`Error`] stays reachable as the source.
+    fn from(e: Error) -> Self {
+        let kind = match &e {
+            Error::Timeout(_) => std::io::ErrorKind::TimedOut,
+            Error::IdempotencyInFlight(_) => std::io::ErrorKind::ResourceBusy,
+            _ => std::io::ErrorKind::Other,
+        };
+        std::io::Error::new(kind, e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_traits<T: std::error::Error + Clone + Send + Sync + 'static>() {}
+
+    #[test]
+    fn error_is_a_well_behaved_error_type() {
+        assert_traits::<Error>();
+        let e = Error::Timeout(Elapsed::new("svc::get", Duration::from_millis(250)));
+        assert!(e.is_timeout() && !e.is_circuit_open());
+        assert_eq!(e.policy(), "svc::get");
+        assert_eq!(e.to_string(), "`svc::get` timed out after 250ms");
+        let io: std::io::Error = e.clone().into();
+        assert_eq!(io.kind(), std::io::ErrorKind::TimedOut);
+        let boxed: Box<dyn std::error::Error + Send + Sync> = e.into();
+        assert!(boxed.to_string().contains("timed out"));
+    }
+
+    #[test]
+    fn circuit_open_names_breaker_and_wait() {
+        let e = Error::CircuitOpen(CircuitOpen::new(String::from("db"), Duration::from_secs(3)));
+        assert!(e.is_circuit_open());
+        assert_eq!(e.policy(), "db");
+        assert_eq!(e.to_string(), "circuit breaker `db` is open; retry in 3s");
+        let io: std::io::Error = e.into();
+        assert_eq!(io.kind(), std::io::ErrorKind::Other);
+    }
+}

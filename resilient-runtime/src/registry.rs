@@ -1,0 +1,164 @@
+//! Every live policy, by name, for dashboards, health endpoints and tests.
+//!
+//! Policies register themselves when they are built (the attributes build theirs on first
+//! call). The registry only lists and names them: calls never go through it, so it costs the
+//! hot path nothing.
+
+use std::any::Any;
+use std::collections::HashMap;
+use std::fmt::Debug;
+use std::sync::{Mutex, MutexGuard, OnceLock, Weak};
+
+use serde::Serialize;
+
+/// A policy that can describe itself for [`snapshot`].
+pub trait Inspect: Send + Sync + 'static {
+    /// The policy's current state.
+    fn snapshot(&self) -> PolicySnapshot;
+}
+
+/// Everything [`snapshot`] saw, in registration order.
+#[derive(Clone, Debug, Serialize)]
+pub struct Snapshot {
+    /// One entry per live policy.
+    pub policies: Vec<PolicySnapshot>,
+    /// Named policies registered again with settings different from the first registration
+    /// (the first one won).
+    pub conflicts: Vec<Conflict>,
+}
+
+impl Snapshot {
+    /// The first policy with this name, if any.
+    pub fn get(&self, name: &str) -> Option<&PolicySnapshot> {
+        self.policies.iter().find(|p| p.name == name)
+    }
+}
+
+/// One policy as [`snapshot`] saw it.
+#[derive(Clone, Debug, Serialize)]
+pub struct PolicySnapshot {
+    /// The policy's name (by default `module::path::function`).
+    pub name: String,
+    /// What the policy is and its current state.
+    pub state: PolicyState,
+}
+
+/// The kind of a policy with its kind-specific state.
+#[non_exhaustive]
+#[derive(Clone, Debug, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum PolicyState {
+    /// A retry policy.
+    Retry(crate::retry::RetrySnapshot),
+    /// A circuit breaker.
+    CircuitBreaker(crate::breaker::BreakerSnapshot),
+    /// A fixed or adaptive timeout.
+    Timeout(crate::timeout::TimeoutSnapshot),
+    /// An idempotency policy.
+    Idempotency(crate::idempotency::IdempotencySnapshot),
+}
+
+/// A named policy registered twice with different settings.
+#[derive(Clone, Debug, Serialize)]
+pub struct Conflict {
+    /// The shared name.
+    pub name: String,
+    /// The settings that won (the first registration's), as `Debug` text.
+    pub kept: String,
+    /// The settings of the later registration, which were ignored.
+    pub ignored: String,
+}
+
+#[derive(Default)]
+struct Registry {
+    live: Vec<Weak<dyn Inspect>>,
+    named: HashMap<String, (Box<dyn Any + Send + Sync>, String)>,
+    conflicts: Vec<Conflict>,
+}
+
+fn registry() -> MutexGuard<'static, Registry> {
+    static REGISTRY: OnceLock<Mutex<Registry>> = OnceLock::new();
+    REGISTRY
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Lists every live policy with its current state.
+///
+/// ```
+/// let snap = resilient_runtime::registry::snapshot();
+/// for policy in &snap.policies {
+///     println!("{}: {:?}", policy.name, policy.state);
+/// }
+/// ```
+pub fn snapshot() -> Snapshot {
+    let (live, conflicts) = {
+        let mut reg = registry();
+        reg.live.retain(|w| w.strong_count() > 0);
+        (reg.live.clone(), reg.conflicts.clone())
+    };
+    // Snapshots are taken outside the lock: a policy's own snapshot may take time.
+    let policies = live
+        .iter()
+        .filter_map(Weak::upgrade)
+        .map(|p| p.snapshot())
+        .collect();
+    Snapshot {
+        policies,
+        conflicts,
+    }
+}
+
+/// Adds a policy to the registry; it stays listed while any handle to it lives.
+pub fn register(policy: Weak<dyn Inspect>) {
+    registry().live.push(policy);
+}
+
+/// Returns the policy registered under `name`, building and registering it with `build` the
+/// first time. A later call whose `settings` differ from the first one's gets the first policy
+/// all the same, and the disagreement is listed in [`Snapshot::conflicts`].
+pub fn named<T, S>(name: &str, settings: S, build: impl FnOnce(S) -> T) -> T
+where
+    T: Clone + Send + Sync + 'static,
+    S: PartialEq + Debug + Clone + Send + Sync + 'static,
+{
+    let mut reg = registry();
+    if let Some((existing, kept)) = reg.named.get(name) {
+        if let Some((policy, first)) = existing.downcast_ref::<(T, S)>() {
+            if *first != settings {
+                let conflict = Conflict {
+                    name: name.to_owned(),
+                    kept: kept.clone(),
+                    ignored: format!("{settings:?}"),
+                };
+                let policy = policy.clone();
+                reg.conflicts.push(conflict);
+                return policy;
+            }
+            return policy.clone();
+        }
+        let conflict = Conflict {
+            name: name.to_owned(),
+            kept: kept.clone(),
+            ignored: format!("a policy of another kind: {settings:?}"),
+        };
+        reg.conflicts.push(conflict);
+        drop(reg);
+        return build(settings);
+    }
+    let text = format!("{settings:?}");
+    // `build` registers the policy itself; release the lock for it.
+    drop(reg);
+    let policy = build(settings.clone());
+    let mut reg = registry();
+    let entry = reg
+        .named
+        .entry(name.to_owned())
+        .or_insert_with(|| (Box::new((policy.clone(), settings)), text));
+    entry
+        .0
+        .downcast_ref::<(T, S)>()
+        .map(|(p, _)| p.clone())
+        .unwrap_or(policy)
+}

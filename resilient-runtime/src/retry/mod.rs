@@ -1,0 +1,300 @@
+//! Retrying failed calls with backoff, jitter and a retry budget.
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+//! use std::time::Duration;
+//! use resilient_runtime::{backoff::Schedule, retry::Retry};
+//!
+//! let retry = Retry::builder()
+//!     .max_attempts(3)
+//!     .schedule(Schedule::exponential(Duration::from_millis(100)))
+//!     .build();
+//! let mut calls = 0;
+//! let out: Result<u32, &str> = retry
+//!     .run(|| {
+//!         calls += 1;
+//!         let n = calls;
+//!         async move { if n < 3 { Err("flaky") } else { Ok(n) } }
+//!     })
+//!     .await;
+//! assert_eq!(out, Ok(3));
+//! # }
+//! ```
+
+mod budget;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::time::Duration;
+
+use serde::Serialize;
+
+pub use budget::{BudgetSettings, BudgetSnapshot, RetryBudget};
+
+use crate::backoff::{Delays, Schedule};
+use crate::error::PolicyName;
+use crate::registry::{self, Inspect, PolicySnapshot, PolicyState};
+use crate::rng::ThreadLocalRng;
+
+/// A retry policy: how many attempts, how long between them, and how many retries the budget
+/// allows. Cheap to clone; clones share the budget and counters.
+#[derive(Clone, Debug)]
+pub struct Retry {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    name: PolicyName,
+    max_attempts: u32,
+    schedule: Schedule,
+    budget: Option<RetryBudget>,
+    retries: AtomicU64,
+    gave_up: AtomicU64,
+}
+
+/// Builds a [`Retry`]; see [`Retry::builder`].
+#[derive(Clone, Debug)]
+#[must_use]
+pub struct RetryBuilder {
+    name: PolicyName,
+    max_attempts: u32,
+    schedule: Schedule,
+    budget: Option<BudgetSettings>,
+}
+
+impl RetryBuilder {
+    /// The name the registry and errors use (default `"retry"`).
+    pub fn name(mut self, name: impl Into<PolicyName>) -> Self {
+        self.name = name.into();
+        self
+    }
+
+    /// Attempts in all, the first call included (default 3; at least 1).
+    pub fn max_attempts(mut self, max_attempts: u32) -> Self {
+        self.max_attempts = max_attempts.max(1);
+        self
+    }
+
+    /// The backoff schedule (default: exponential from 100 ms, 10 % jitter, 10 s cap).
+    pub fn schedule(mut self, schedule: Schedule) -> Self {
+        self.schedule = schedule;
+        self
+    }
+
+    /// The retry budget (default [`BudgetSettings::default`]); `None` turns it off.
+    pub fn budget(mut self, budget: Option<BudgetSettings>) -> Self {
+        self.budget = budget;
+        self
+    }
+
+    /// Builds the policy and lists it in the [registry](crate::registry).
+    pub fn build(self) -> Retry {
+        let inner = Arc::new(Inner {
+            name: self.name,
+            max_attempts: self.max_attempts,
+            schedule: self.schedule,
+            budget: self.budget.map(RetryBudget::new),
+            retries: AtomicU64::new(0),
+            gave_up: AtomicU64::new(0),
+        });
+        let weak: std::sync::Weak<dyn Inspect> = Arc::downgrade(&inner) as _;
+        registry::register(weak);
+        Retry { inner }
+    }
+}
+
+/// Why a failed attempt was not retried.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GiveUp {
+    /// The error is not one the policy retries (`when` said no, or a circuit is open).
+    NotRetryable,
+    /// Every attempt was used.
+    Exhausted,
+    /// The retry budget is spent: retrying now would feed a retry storm.
+    Budget,
+    /// The next delay would end past the task's deadline.
+    Deadline,
+}
+
+impl Retry {
+    /// A builder with the defaults of `#[retry]`: 3 attempts, exponential backoff from 100 ms
+    /// with 10 % jitter capped at 10 s, a 20 % budget.
+    pub fn builder() -> RetryBuilder {
+        RetryBuilder {
+            name: PolicyName::from("retry"),
+            max_attempts: 3,
+            schedule: Schedule::exponential(Duration::from_millis(100)),
+            budget: Some(BudgetSettings::default()),
+        }
+    }
+
+    /// The policy's name.
+    pub fn name(&self) -> &str {
+        self.inner.name.as_str()
+    }
+
+    /// Runs `f` until it succeeds, retrying every error.
+    pub async fn run<F, Fut, T, E>(&self, f: F) -> Result<T, E>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+    {
+        self.run_if(|_: &E| true, f).await
+    }
+
+    /// Runs `f` until it succeeds, retrying the errors for which `when` is true.
+    pub async fn run_if<W, F, Fut, T, E>(&self, when: W, mut f: F) -> Result<T, E>
+    where
+        W: Fn(&E) -> bool,
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+    {
+        let mut attempts = self.attempts();
+        loop {
+            match f().await {
+                Ok(v) => return Ok(v),
+                Err(e) => {
+                    if attempts.backoff(when(&e)).await.is_err() {
+                        return Err(e);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Starts one call's sequence of attempts, for callers that drive the loop themselves (the
+    /// `#[retry]` attribute does, so the body can borrow `&mut self`). Records the call in the
+    /// budget.
+    #[inline]
+    pub fn attempts(&self) -> Attempts<'_> {
+        if let Some(budget) = &self.inner.budget {
+            budget.deposit();
+        }
+        Attempts {
+            policy: &self.inner,
+            attempt: 0,
+            delays: None,
+        }
+    }
+}
+
+/// One call's attempts; see [`Retry::attempts`].
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+/// # let retry = resilient_runtime::retry::Retry::builder().build();
+/// # let mut flaky = [Err("boom"), Ok(7)].into_iter();
+/// let mut attempts = retry.attempts();
+/// let value = loop {
+///     match flaky.next().unwrap() {
+///         Ok(v) => break Ok(v),
+///         Err(e) => {
+///             if attempts.backoff(true).await.is_err() {
+///                 break Err(e);
+///             }
+///         }
+///     }
+/// };
+/// assert_eq!(value, Ok::<_, &str>(7));
+/// # }
+/// ```
+#[derive(Debug)]
+pub struct Attempts<'a> {
+    policy: &'a Inner,
+    attempt: u32,
+    delays: Option<Delays<ThreadLocalRng>>,
+}
+
+impl Attempts<'_> {
+    /// True when the coming attempt is the last one allowed (owned arguments can then be moved
+    /// instead of cloned).
+    #[inline]
+    pub fn is_last(&self) -> bool {
+        self.attempt + 1 >= self.policy.max_attempts
+    }
+
+    /// Attempts made so far (0 before the first).
+    pub fn made(&self) -> u32 {
+        self.attempt
+    }
+
+    /// After a failed attempt: decides whether to try again and, if so, sleeps the backoff delay
+    /// on tokio's clock. `retryable` is the verdict on the error. Never starts a sleep that would
+    /// end past the task's [deadline](crate::deadline).
+    pub async fn backoff(&mut self, retryable: bool) -> Result<(), GiveUp> {
+        let delay = self.next_delay(retryable)?;
+        tokio::time::sleep(delay).await;
+        Ok(())
+    }
+
+    /// The decision half of [`backoff`](Self::backoff): the delay to sleep before the next
+    /// attempt, or why there is none. Counts the retry as made.
+    pub fn next_delay(&mut self, retryable: bool) -> Result<Duration, GiveUp> {
+        let p = self.policy;
+        let verdict = if !retryable {
+            Err(GiveUp::NotRetryable)
+        } else if self.is_last() {
+            Err(GiveUp::Exhausted)
+        } else {
+            let schedule = p.schedule;
+            let delay = self
+                .delays
+                .get_or_insert_with(|| schedule.delays())
+                .next()
+                .unwrap_or(p.schedule.max_delay);
+            match crate::deadline::remaining() {
+                Some(left) if delay >= left => Err(GiveUp::Deadline),
+                _ => match &p.budget {
+                    Some(b) if !b.try_withdraw() => Err(GiveUp::Budget),
+                    _ => Ok(delay),
+                },
+            }
+        };
+        match verdict {
+            Ok(_) => {
+                self.attempt += 1;
+                p.retries.fetch_add(1, Relaxed);
+            }
+            Err(GiveUp::NotRetryable) => {}
+            Err(why) => {
+                p.gave_up.fetch_add(1, Relaxed);
+                #[cfg(feature = "tracing")]
+                tracing::debug!(policy = %p.name, attempts = self.attempt + 1, reason = ?why, "retry: giving up");
+                let _ = why;
+            }
+        }
+        verdict
+    }
+}
+
+/// A retry policy's state as the registry reports it.
+#[derive(Clone, Debug, Serialize)]
+pub struct RetrySnapshot {
+    /// Attempts in all, the first included.
+    pub max_attempts: u32,
+    /// The backoff schedule.
+    pub schedule: Schedule,
+    /// Retries made so far.
+    pub retries: u64,
+    /// Calls that failed after the policy gave up (attempts, budget or deadline exhausted).
+    pub gave_up: u64,
+    /// The retry budget, when on.
+    pub budget: Option<BudgetSnapshot>,
+}
+
+impl Inspect for Inner {
+    fn snapshot(&self) -> PolicySnapshot {
+        PolicySnapshot {
+            name: self.name.to_string(),
+            state: PolicyState::Retry(RetrySnapshot {
+                max_attempts: self.max_attempts,
+                schedule: self.schedule,
+                retries: self.retries.load(Relaxed),
+                gave_up: self.gave_up.load(Relaxed),
+                budget: self.budget.as_ref().map(RetryBudget::snapshot),
+            }),
+        }
+    }
+}
