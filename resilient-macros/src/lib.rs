@@ -1,1 +1,39 @@
-//! placeholder
+//! Attribute macros for [`resilient`](https://docs.rs/resilient). Use them through the facade
+//! crate, which documents them and re-exports everything they need.
+
+mod args;
+mod duration;
+mod errors;
+mod expand;
+mod item;
+mod layers;
+
+use proc_macro::TokenStream;
+
+use layers::Kind;
+
+/// Retries the function on error with backoff, jitter and a retry budget. See the `resilient`
+/// crate docs.
+#[proc_macro_attribute]
+pub fn retry(args: TokenStream, item: TokenStream) -> TokenStream {
+    expand::attribute(Kind::Retry, args.into(), item.into()).into()
+}
+
+/// Wraps the function in a circuit breaker. See the `resilient` crate docs.
+#[proc_macro_attribute]
+pub fn circuit_breaker(args: TokenStream, item: TokenStream) -> TokenStream {
+    expand::attribute(Kind::CircuitBreaker, args.into(), item.into()).into()
+}
+
+/// Bounds the function's running time, fixed or adaptive (`"p99*2"`). See the `resilient` crate
+/// docs.
+#[proc_macro_attribute]
+pub fn timeout(args: TokenStream, item: TokenStream) -> TokenStream {
+    expand::attribute(Kind::Timeout, args.into(), item.into()).into()
+}
+
+/// Answers repeated calls with the same idempotency key once. See the `resilient` crate docs.
+#[proc_macro_attribute]
+pub fn idempotent(args: TokenStream, item: TokenStream) -> TokenStream {
+    expand::attribute(Kind::Idempotent, args.into(), item.into()).into()
+}

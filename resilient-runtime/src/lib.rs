@@ -11,6 +11,7 @@ pub mod error;
 pub mod idempotency;
 pub mod registry;
 pub mod retry;
+pub mod pipeline;
 pub mod rng;
 pub mod timeout;
 

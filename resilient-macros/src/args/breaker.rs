@@ -1,0 +1,148 @@
+//! `#[circuit_breaker(...)]` arguments.
+
+use std::time::Duration;
+
+use syn::{Expr, LitStr};
+
+use super::{Arg, Keys, duration, lit_float, lit_int, policy_name};
+use crate::errors::Errors;
+
+pub(crate) struct CircuitBreakerArgs {
+    pub(crate) threshold: u32,
+    pub(crate) window: Duration,
+    pub(crate) cooldown: Duration,
+    pub(crate) probes: u32,
+    pub(crate) failure_rate: Option<f64>,
+    pub(crate) min_calls: u32,
+    pub(crate) when: Option<Expr>,
+    pub(crate) name: Option<LitStr>,
+}
+
+const VALID: &[&str] = &[
+    "threshold",
+    "window",
+    "cooldown",
+    "probes",
+    "failure_rate",
+    "min_calls",
+    "when",
+    "name",
+];
+const RENAMED: &[(&str, &str)] = &[
+    (
+        "failure_threshold",
+        "use `threshold`: failures within `window` that open the circuit",
+    ),
+    (
+        "failures",
+        "use `threshold`: failures within `window` that open the circuit",
+    ),
+    (
+        "timeout",
+        "use `cooldown`: how long the circuit stays open before letting probes through",
+    ),
+    (
+        "reset_timeout",
+        "use `cooldown`: how long the circuit stays open before letting probes through",
+    ),
+    (
+        "open_duration",
+        "use `cooldown`: how long the circuit stays open before letting probes through",
+    ),
+    (
+        "half_open_calls",
+        "use `probes`: calls let through while half-open",
+    ),
+    ("minimum_calls", "use `min_calls`"),
+    ("rate", "use `failure_rate`, a fraction in (0, 1]"),
+];
+
+impl CircuitBreakerArgs {
+    pub(crate) fn parse(args: Vec<Arg>, errors: &mut Errors) -> Self {
+        let mut out = CircuitBreakerArgs {
+            threshold: 5,
+            window: Duration::from_secs(30),
+            cooldown: Duration::from_secs(10),
+            probes: 1,
+            failure_rate: None,
+            min_calls: 10,
+            when: None,
+            name: None,
+        };
+        let mut keys = Keys::new("circuit_breaker", VALID, RENAMED);
+        let (mut threshold_key, mut rate_key, mut min_calls_key) = (None, None, None);
+        for arg in args {
+            let (key, value) = match arg {
+                Arg::KeyValue { key, value } => (key, value),
+                Arg::Positional(value) => {
+                    keys.positional(&value, errors);
+                    continue;
+                }
+            };
+            let Some(name) = keys.accept(&key, errors) else {
+                continue;
+            };
+            let parsed: syn::Result<()> = match name.as_str() {
+                "threshold" => {
+                    threshold_key = Some(key.clone());
+                    lit_int(
+                        &value,
+                        "the number of failures within `window` that opens the circuit",
+                        1,
+                        1_000_000,
+                    )
+                    .map(|v| out.threshold = v as u32)
+                }
+                "window" => duration(&value, false).map(|d| out.window = d.value),
+                "cooldown" => duration(&value, false).map(|d| out.cooldown = d.value),
+                "probes" => lit_int(
+                    &value,
+                    "the number of calls let through while half-open",
+                    1,
+                    10_000,
+                )
+                .map(|v| out.probes = v as u32),
+                "failure_rate" => {
+                    rate_key = Some(key.clone());
+                    lit_float(&value, "a failure share in (0, 1], like `failure_rate = 0.5`").and_then(|f| {
+                        if f > 0.0 && f <= 1.0 {
+                            out.failure_rate = Some(f);
+                            Ok(())
+                        } else {
+                            Err(syn::Error::new_spanned(
+                                &value,
+                                format!("failure_rate {f} is outside (0, 1]; write a share like `failure_rate = 0.5`"),
+                            ))
+                        }
+                    })
+                }
+                "min_calls" => {
+                    min_calls_key = Some(key.clone());
+                    lit_int(
+                        &value,
+                        "the fewest calls in `window` before `failure_rate` can open the circuit",
+                        1,
+                        1_000_000,
+                    )
+                    .map(|v| out.min_calls = v as u32)
+                }
+                "when" => {
+                    out.when = Some(value.clone());
+                    Ok(())
+                }
+                "name" => policy_name(&value).map(|n| out.name = Some(n)),
+                _ => unreachable!("every valid key is handled"),
+            };
+            if let Err(e) = parsed {
+                errors.push(e);
+            }
+        }
+        if let (Some(t), Some(_)) = (&threshold_key, &rate_key) {
+            errors.error(t, "choose one trip rule: `threshold` (failures in `window`) or `failure_rate` with `min_calls`, not both");
+        }
+        if let (Some(m), None) = (&min_calls_key, &rate_key) {
+            errors.error(m, "`min_calls` only applies with `failure_rate`; add `failure_rate = 0.5` (say) or remove it");
+        }
+        out
+    }
+}

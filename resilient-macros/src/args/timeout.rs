@@ -1,0 +1,226 @@
+//! `#[timeout(...)]` arguments: a fixed duration or an adaptive `"pNN*K"` rule.
+
+use std::time::Duration;
+
+use syn::{Expr, LitStr};
+
+use super::{Arg, Keys, duration, lit_int, lit_str, policy_name};
+use crate::duration::DurationLit;
+use crate::errors::Errors;
+
+#[derive(Clone, Copy)]
+pub(crate) enum TimeoutRule {
+    Fixed(Duration),
+    Adaptive { percentile: f64, multiplier: f64 },
+}
+
+pub(crate) struct TimeoutArgs {
+    pub(crate) rule: TimeoutRule,
+    pub(crate) initial: Option<Duration>,
+    pub(crate) min: Option<Duration>,
+    pub(crate) max: Option<Duration>,
+    pub(crate) warmup: Option<u32>,
+    pub(crate) window: Option<Duration>,
+    pub(crate) name: Option<LitStr>,
+}
+
+const VALID: &[&str] = &["initial", "min", "max", "warmup", "window", "name"];
+const RENAMED: &[(&str, &str)] = &[
+    (
+        "duration",
+        "give the duration as the first argument: `#[timeout(\"250ms\")]`",
+    ),
+    (
+        "after",
+        "give the duration as the first argument: `#[timeout(\"250ms\")]`",
+    ),
+    (
+        "default",
+        "use `initial`: the timeout used until enough samples exist",
+    ),
+    (
+        "samples",
+        "use `warmup`: samples needed before the percentile is trusted",
+    ),
+];
+const RULE: &str = "a duration like \"250ms\" or an adaptive rule like \"p99*2\" (K times the NN-th percentile of recent latencies)";
+
+/// Parses `"pNN*K"` (also `"pNN.N*K"`); `None` if the text does not start with `p`.
+fn parse_adaptive(text: &str) -> Option<Result<(f64, f64), String>> {
+    let rest = text.trim().strip_prefix('p')?;
+    let Some((pct, mult)) = rest.split_once('*') else {
+        return Some(Err(format!(
+            "`{text}` lacks the multiplier; write it as \"p99*2\": K times the NN-th percentile"
+        )));
+    };
+    let pct: f64 = match pct.trim().parse() {
+        Ok(p) if p > 0.0 && p < 100.0 => p,
+        Ok(_) => {
+            return Some(Err(format!(
+                "the percentile in `{text}` must be above 0 and below 100, like p50, p99 or p99.9"
+            )));
+        }
+        Err(_) => {
+            return Some(Err(format!(
+                "`p{pct}` is not a percentile; write p50, p99 or p99.9"
+            )));
+        }
+    };
+    let mult: f64 = match mult.trim().parse() {
+        Ok(m) if m > 0.0 && f64::is_finite(m) => m,
+        Ok(_) => {
+            return Some(Err(format!(
+                "the multiplier in `{text}` must be above zero, like \"p99*2\""
+            )));
+        }
+        Err(_) => {
+            return Some(Err(format!(
+                "`{}` is not a multiplier; write a number, like \"p99*2\" or \"p99*2.5\"",
+                mult.trim()
+            )));
+        }
+    };
+    Some(Ok((pct, mult)))
+}
+
+impl TimeoutArgs {
+    pub(crate) fn parse(args: Vec<Arg>, errors: &mut Errors) -> Self {
+        let mut out = TimeoutArgs {
+            rule: TimeoutRule::Fixed(Duration::from_secs(1)),
+            initial: None,
+            min: None,
+            max: None,
+            warmup: None,
+            window: None,
+            name: None,
+        };
+        let mut keys = Keys::new("timeout", VALID, RENAMED);
+        let mut args = args.into_iter().peekable();
+        match args.peek() {
+            Some(Arg::Positional(_)) => {
+                let Some(Arg::Positional(value)) = args.next() else {
+                    unreachable!()
+                };
+                match parse_rule(&value) {
+                    Ok(rule) => out.rule = rule,
+                    Err(e) => errors.push(e),
+                }
+            }
+            _ => errors.push(syn::Error::new(
+                proc_macro2::Span::call_site(),
+                format!("`#[timeout]` needs its rule first: {RULE}, e.g. `#[timeout(\"250ms\")]`"),
+            )),
+        }
+        let mut adaptive_only = Vec::new();
+        let (mut min, mut max) = (None::<(DurationLit, Expr)>, None::<(DurationLit, Expr)>);
+        for arg in args {
+            let (key, value) = match arg {
+                Arg::KeyValue { key, value } => (key, value),
+                Arg::Positional(value) => {
+                    errors.error(
+                        &value,
+                        format!(
+                            "`#[timeout]` takes one rule; the others are `key = value`: {}",
+                            VALID.join(", ")
+                        ),
+                    );
+                    continue;
+                }
+            };
+            let Some(name) = keys.accept(&key, errors) else {
+                continue;
+            };
+            if name != "name" {
+                adaptive_only.push(key.clone());
+            }
+            let parsed: syn::Result<()> = match name.as_str() {
+                "initial" => duration(&value, false).map(|d| out.initial = Some(d.value)),
+                "min" => duration(&value, false).map(|d| {
+                    out.min = Some(d.value);
+                    min = Some((d, value.clone()));
+                }),
+                "max" => duration(&value, false).map(|d| {
+                    out.max = Some(d.value);
+                    max = Some((d, value.clone()));
+                }),
+                "warmup" => lit_int(
+                    &value,
+                    "the samples needed before the percentile is trusted",
+                    1,
+                    1_000_000,
+                )
+                .map(|v| out.warmup = Some(v as u32)),
+                "window" => duration(&value, false).map(|d| out.window = Some(d.value)),
+                "name" => policy_name(&value).map(|n| out.name = Some(n)),
+                _ => unreachable!("every valid key is handled"),
+            };
+            if let Err(e) = parsed {
+                errors.push(e);
+            }
+        }
+        if let TimeoutRule::Fixed(_) = out.rule {
+            for key in adaptive_only {
+                errors.error(&key, format!("`{key}` only applies to adaptive rules like \"p99*2\"; a fixed timeout has nothing to adapt"));
+            }
+        }
+        if let (Some((lo, _)), Some((hi, hi_expr))) = (&min, &max) {
+            if lo.value > hi.value {
+                errors.error(
+                    hi_expr,
+                    format!("`max` ({:?}) is below `min` ({:?})", hi.value, lo.value),
+                );
+            }
+        }
+        out
+    }
+}
+
+fn parse_rule(value: &Expr) -> syn::Result<TimeoutRule> {
+    let s = lit_str(value, RULE)?;
+    let text = s.value();
+    match parse_adaptive(&text) {
+        Some(Ok((percentile, multiplier))) => Ok(TimeoutRule::Adaptive {
+            percentile,
+            multiplier,
+        }),
+        Some(Err(message)) => Err(syn::Error::new(s.span(), message)),
+        None => DurationLit::parse(&s, false).map(|d| TimeoutRule::Fixed(d.value)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_adaptive;
+
+    #[test]
+    fn adaptive_rules() {
+        assert_eq!(parse_adaptive("p99*2"), Some(Ok((99.0, 2.0))));
+        assert_eq!(parse_adaptive("p99.9*3"), Some(Ok((99.9, 3.0))));
+        assert_eq!(parse_adaptive("p50*1.5"), Some(Ok((50.0, 1.5))));
+        assert!(
+            parse_adaptive("p101*2")
+                .unwrap()
+                .unwrap_err()
+                .contains("below 100")
+        );
+        assert!(
+            parse_adaptive("p99*x")
+                .unwrap()
+                .unwrap_err()
+                .contains("not a multiplier")
+        );
+        assert!(
+            parse_adaptive("p99*0")
+                .unwrap()
+                .unwrap_err()
+                .contains("above zero")
+        );
+        assert!(
+            parse_adaptive("p99")
+                .unwrap()
+                .unwrap_err()
+                .contains("lacks the multiplier")
+        );
+        assert_eq!(parse_adaptive("250ms"), None);
+    }
+}

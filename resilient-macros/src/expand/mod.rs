@@ -1,0 +1,142 @@
+//! Code generation: the annotated function with its body moved into one fused pipeline.
+//!
+//! Input:
+//! ```text
+//! #[retry(max = 3)] #[timeout("1s")]
+//! async fn get(&self, id: u64) -> Result<User, E> { BODY }
+//! ```
+//! Output (sketch):
+//! ```text
+//! async fn get(&self, id: u64) -> Result<User, E> {
+//!     static __RESILIENT_L0: LazyLock<Retry> = ...;   // one per layer, built on first call
+//!     static __RESILIENT_L1: LazyLock<Timeout> = ...;
+//!     let __resilient_self = self;
+//!     finish(<retry loop around: L1.guard(lift(async move { BODY with self renamed }))>.await)
+//! }
+//! ```
+
+mod pipeline;
+mod statics;
+
+use proc_macro2::{Span, TokenStream};
+use quote::{ToTokens, quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::visit_mut::VisitMut;
+
+use crate::errors::Errors;
+use crate::item::{self, FnInfo, ReplaceSelf};
+use crate::layers::{self, Kind, Layer};
+
+/// Entry point shared by the four attributes.
+pub(crate) fn attribute(kind: Kind, args: TokenStream, item: TokenStream) -> TokenStream {
+    let mut errors = Errors::default();
+    let args_span = args.span();
+    let first = Layer::parse(kind, args, &mut errors);
+    let Some(mut info) = item::analyse(item.clone(), kind.name(), &mut errors) else {
+        // Keep the user's item so the rest of the crate still compiles and IDEs keep working.
+        let errors = errors.to_compile_errors();
+        return quote!(#errors #item);
+    };
+    let stacked = layers::take_stacked((kind, args_span), &mut info.item.attrs, &mut errors);
+    let mut all = Vec::new();
+    all.extend(first.map(|l| (l, Span::call_site())));
+    for (kind, tokens) in stacked {
+        let span = tokens.span();
+        if let Some(layer) = Layer::parse(kind, tokens, &mut errors) {
+            all.push((layer, span));
+        }
+    }
+    layers::check_combination(&all, &mut errors);
+    for (layer, span) in &all {
+        if let Layer::Idempotent(i) = layer {
+            if i.key.is_none() && info.default_idempotency_key().is_none() {
+                errors.push(syn::Error::new(
+                    *span,
+                    "`#[idempotent]` needs a key: write `key = <expression over the arguments>` (like `key = request.id`), \
+                     or take an argument of type `resilient::IdempotencyKey` or named `idempotency_key`",
+                ));
+            }
+        }
+    }
+    if !errors.is_empty() {
+        let errors = errors.to_compile_errors();
+        let item = info.item.to_token_stream();
+        return quote!(#errors #item);
+    }
+    let layers: Vec<Layer> = all.into_iter().map(|(l, _)| l).collect();
+    generate(info, &layers)
+}
+
+fn generate(info: FnInfo, layers: &[Layer]) -> TokenStream {
+    let default_key = info.default_idempotency_key().cloned();
+    let FnInfo {
+        item,
+        bindings,
+        has_receiver,
+        output,
+    } = info;
+    let syn::ItemFn {
+        attrs,
+        vis,
+        sig,
+        block,
+    } = item;
+    let mut block = *block;
+    if has_receiver {
+        ReplaceSelf.visit_block_mut(&mut block);
+    }
+    let fn_name = sig.ident.to_string();
+    let statics = layers
+        .iter()
+        .enumerate()
+        .map(|(i, l)| statics::declare(l, i, &fn_name));
+    let receiver = has_receiver.then(|| {
+        let this = bindings
+            .iter()
+            .find(|b| b.ident == "__resilient_self")
+            .expect("receiver binding");
+        let ident = &this.ident;
+        // `mut self` is now mutated through the new name; the borrow keeps `unused_mut` quiet.
+        match this.mutable {
+            true => quote!(let _ = &mut self; let mut #ident = self;),
+            false => quote!(let #ident = self;),
+        }
+    });
+    let ctx = pipeline::Ctx {
+        layers,
+        bindings: &bindings,
+        output: &output,
+        default_key: default_key.as_ref(),
+    };
+    let pipeline = pipeline::build(&ctx, 0, &block);
+    let rejects = layers.iter().any(Layer::rejects);
+    let finish = if rejects {
+        // Spanned on the return type: a missing `From<resilient::Error>` is blamed there.
+        let check = quote_spanned! {output.span()=>
+            ::resilient::__private::assert_carries_rejection::<
+                <#output as ::resilient::__private::IsResult>::Err
+            >();
+        };
+        let check = (!contains_impl_trait(&output)).then_some(check);
+        quote!(#check ::resilient::__private::finish(#pipeline.await))
+    } else {
+        quote!(::resilient::__private::finish_plain(#pipeline.await))
+    };
+    quote! {
+        #(#attrs)*
+        #vis #sig {
+            #(#statics)*
+            #receiver
+            #finish
+        }
+    }
+}
+
+/// `impl Trait` in the return type cannot be written inside the body; such functions skip the
+/// checks that would name it.
+pub(crate) fn contains_impl_trait(ty: &syn::Type) -> bool {
+    ty.to_token_stream()
+        .into_iter()
+        .any(|t| matches!(t, proc_macro2::TokenTree::Ident(i) if i == "impl"))
+        || ty.to_token_stream().to_string().contains("impl ")
+}

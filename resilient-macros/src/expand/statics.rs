@@ -1,0 +1,136 @@
+//! One `static` per layer, next to the generated code: per-function state with no lookup.
+
+use proc_macro2::{Ident, Span, TokenStream};
+use quote::{format_ident, quote};
+
+use crate::args::{BackoffKind, JitterKind, TimeoutRule};
+use crate::duration::duration_tokens;
+use crate::layers::Layer;
+
+pub(crate) fn ident(index: usize) -> Ident {
+    format_ident!("__RESILIENT_L{}", index, span = Span::mixed_site())
+}
+
+/// Input: a parsed layer. Output: `static __RESILIENT_L<i>: LazyLock<Policy> = LazyLock::new(..);`
+pub(crate) fn declare(layer: &Layer, index: usize, fn_name: &str) -> TokenStream {
+    let ident = ident(index);
+    let p = quote!(::resilient::__private);
+    let default_name = quote!(::core::concat!(::core::module_path!(), "::", #fn_name));
+    let name_of = |n: &Option<syn::LitStr>| n.as_ref().map_or(default_name.clone(), |n| quote!(#n));
+    let (ty, init) = match layer {
+        Layer::Retry(r) => {
+            let name = name_of(&r.name);
+            let max = r.max;
+            let backoff = match r.backoff {
+                BackoffKind::Exponential => quote!(Exponential),
+                BackoffKind::Fixed => quote!(Fixed),
+                BackoffKind::Linear => quote!(Linear),
+                BackoffKind::Decorrelated => quote!(Decorrelated),
+            };
+            let jitter = match r.jitter {
+                JitterKind::None => quote!(#p::Jitter::None),
+                JitterKind::Proportional(f) => quote!(#p::Jitter::Proportional(#f)),
+                JitterKind::Full => quote!(#p::Jitter::Full),
+                JitterKind::Equal => quote!(#p::Jitter::Equal),
+            };
+            let (base, max_delay) = (duration_tokens(r.base), duration_tokens(r.max_delay));
+            let budget = match r.budget {
+                None => quote!(::core::option::Option::Some(#p::BudgetSettings::default())),
+                Some(None) => quote!(::core::option::Option::None),
+                Some(Some(ratio)) => quote!(::core::option::Option::Some(#p::BudgetSettings {
+                    ratio: #ratio,
+                    ..#p::BudgetSettings::default()
+                })),
+            };
+            (
+                quote!(#p::Retry),
+                quote! {
+                    #p::Retry::builder()
+                        .name(#name)
+                        .max_attempts(#max)
+                        .schedule(#p::Schedule {
+                            backoff: #p::Backoff::#backoff,
+                            base: #base,
+                            max_delay: #max_delay,
+                            jitter: #jitter,
+                        })
+                        .budget(#budget)
+                        .build()
+                },
+            )
+        }
+        Layer::CircuitBreaker(b) => {
+            let threshold = b.threshold;
+            let probes = b.probes;
+            let min_calls = b.min_calls;
+            let (window, cooldown) = (duration_tokens(b.window), duration_tokens(b.cooldown));
+            let failure_rate = match b.failure_rate {
+                Some(f) => quote!(::core::option::Option::Some(#f)),
+                None => quote!(::core::option::Option::None),
+            };
+            let settings = quote! {
+                #p::BreakerSettings {
+                    threshold: #threshold,
+                    window: #window,
+                    cooldown: #cooldown,
+                    probes: #probes,
+                    failure_rate: #failure_rate,
+                    min_calls: #min_calls,
+                }
+            };
+            let init = match &b.name {
+                // A named breaker is shared by every function that names it.
+                Some(n) => {
+                    quote!(#p::CircuitBreaker::builder().name(#n).settings(#settings).build_shared())
+                }
+                None => {
+                    quote!(#p::CircuitBreaker::builder().name(#default_name).settings(#settings).build())
+                }
+            };
+            (quote!(#p::CircuitBreaker), init)
+        }
+        Layer::Timeout(t) => {
+            let name = name_of(&t.name);
+            let mut init = match t.rule {
+                TimeoutRule::Fixed(d) => {
+                    let d = duration_tokens(d);
+                    quote!(#p::Timeout::fixed(#d))
+                }
+                TimeoutRule::Adaptive {
+                    percentile,
+                    multiplier,
+                } => {
+                    quote!(#p::Timeout::adaptive(#percentile, #multiplier))
+                }
+            };
+            for (method, value) in [
+                ("initial", t.initial),
+                ("min", t.min),
+                ("max", t.max),
+                ("window", t.window),
+            ] {
+                if let Some(d) = value {
+                    let method = format_ident!("{}", method);
+                    let d = duration_tokens(d);
+                    init = quote!(#init.#method(#d));
+                }
+            }
+            if let Some(w) = t.warmup {
+                init = quote!(#init.warmup(#w));
+            }
+            (quote!(#p::Timeout), quote!(#init.name(#name).build()))
+        }
+        Layer::Idempotent(i) => {
+            let name = name_of(&i.name);
+            let ttl = duration_tokens(i.ttl);
+            let store = i.store.as_ref().map(|s| quote!(.store(#s)));
+            (
+                quote!(#p::Idempotency),
+                quote!(#p::Idempotency::builder().name(#name).ttl(#ttl)#store.build()),
+            )
+        }
+    };
+    quote! {
+        static #ident: #p::LazyLock<#ty> = #p::LazyLock::new(|| #init);
+    }
+}

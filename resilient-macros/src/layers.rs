@@ -1,0 +1,141 @@
+//! The resilient attributes stacked on one function, outermost first, fused into one pipeline.
+
+use proc_macro2::TokenStream;
+use syn::{Attribute, Meta};
+
+use crate::args::{self, CircuitBreakerArgs, IdempotentArgs, RetryArgs, TimeoutArgs, TimeoutRule};
+use crate::errors::Errors;
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Kind {
+    Retry,
+    CircuitBreaker,
+    Timeout,
+    Idempotent,
+}
+
+impl Kind {
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Kind::Retry => "retry",
+            Kind::CircuitBreaker => "circuit_breaker",
+            Kind::Timeout => "timeout",
+            Kind::Idempotent => "idempotent",
+        }
+    }
+
+    /// Recognises `#[retry]`, `#[resilient::retry]` and `#[::resilient::retry]` (and likewise for
+    /// the others). Renamed imports are not recognised; they expand on their own, nested.
+    fn of(attr: &Attribute) -> Option<Kind> {
+        let path = attr.path();
+        let segments: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
+        let last = match segments.as_slice() {
+            [only] if path.leading_colon.is_none() => only,
+            [krate, last] if krate == "resilient" => last,
+            _ => return None,
+        };
+        [
+            Kind::Retry,
+            Kind::CircuitBreaker,
+            Kind::Timeout,
+            Kind::Idempotent,
+        ]
+        .into_iter()
+        .find(|k| k.name() == last)
+    }
+}
+
+pub(crate) enum Layer {
+    Retry(RetryArgs),
+    CircuitBreaker(CircuitBreakerArgs),
+    Timeout(TimeoutArgs),
+    Idempotent(IdempotentArgs),
+}
+
+impl Layer {
+    pub(crate) fn parse(kind: Kind, tokens: TokenStream, errors: &mut Errors) -> Option<Layer> {
+        let list = match args::parse_list(tokens) {
+            Ok(list) => list,
+            Err(e) => {
+                errors.push(e);
+                return None;
+            }
+        };
+        Some(match kind {
+            Kind::Retry => Layer::Retry(RetryArgs::parse(list, errors)),
+            Kind::CircuitBreaker => Layer::CircuitBreaker(CircuitBreakerArgs::parse(list, errors)),
+            Kind::Timeout => Layer::Timeout(TimeoutArgs::parse(list, errors)),
+            Kind::Idempotent => Layer::Idempotent(IdempotentArgs::parse(list, errors)),
+        })
+    }
+
+    /// Layers that can turn a call away with a `resilient::Error`, which needs `E: From<Error>`.
+    pub(crate) fn rejects(&self) -> bool {
+        !matches!(self, Layer::Retry(_))
+    }
+}
+
+/// Takes the resilient attributes stacked below the one being expanded off `attrs`, parsed, in
+/// source order. The same attribute twice is an error at the second.
+pub(crate) fn take_stacked(
+    first: (Kind, proc_macro2::Span),
+    attrs: &mut Vec<Attribute>,
+    errors: &mut Errors,
+) -> Vec<(Kind, TokenStream)> {
+    let mut seen = vec![first];
+    let mut taken = Vec::new();
+    attrs.retain(|attr| {
+        let Some(kind) = Kind::of(attr) else { return true };
+        let tokens = match &attr.meta {
+            Meta::Path(_) => TokenStream::new(),
+            Meta::List(list) => list.tokens.clone(),
+            Meta::NameValue(nv) => {
+                errors.error(nv, format!("write `#[{}(...)]`, with the arguments in parentheses", kind.name()));
+                return false;
+            }
+        };
+        if let Some((_, _)) = seen.iter().find(|(k, _)| *k == kind) {
+            errors.error(
+                attr,
+                format!(
+                    "`#[{}]` is already on this function; one layer of each kind is enough: merge the arguments into one attribute",
+                    kind.name()
+                ),
+            );
+            return false;
+        }
+        seen.push((kind, proc_macro2::Span::call_site()));
+        taken.push((kind, tokens));
+        false
+    });
+    taken
+}
+
+/// Settings of neighbouring layers that contradict each other.
+pub(crate) fn check_combination(layers: &[(Layer, proc_macro2::Span)], errors: &mut Errors) {
+    for (i, (outer, span)) in layers.iter().enumerate() {
+        let Layer::Timeout(TimeoutArgs {
+            rule: TimeoutRule::Fixed(limit),
+            ..
+        }) = outer
+        else {
+            continue;
+        };
+        let retry = layers[i + 1..].iter().find_map(|(l, _)| match l {
+            Layer::Retry(r) => Some(r),
+            _ => None,
+        });
+        if let Some(r) = retry {
+            if r.max > 1 && r.base >= *limit {
+                errors.push(syn::Error::new(
+                    *span,
+                    format!(
+                        "this timeout ({limit:?}) bounds all attempts of the `#[retry]` below it, whose first delay is {:?}: \
+                         no retry could ever start. Put `#[timeout]` below `#[retry]` to bound each attempt, raise the timeout, or lower `base`",
+                        r.base
+                    ),
+                ));
+            }
+        }
+    }
+}
