@@ -15,6 +15,9 @@ pub(crate) fn parse(text: &str) -> Result<Duration, String> {
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
         .unwrap_or(text.len());
     let (number, unit) = text.split_at(split);
+    if number.is_empty() {
+        return Err(format!("`{text}` is not a duration; write {ACCEPTED}"));
+    }
     let nanos_per_unit: f64 = match unit.trim() {
         "ns" => 1.0,
         "us" | "µs" => 1e3,
@@ -85,7 +88,7 @@ mod tests {
     fn rejected_forms_say_why() {
         assert!(parse("30").unwrap_err().contains("no unit"));
         assert!(parse("30 sec").unwrap_err().contains("unknown unit `sec`"));
-        assert!(parse("abc").unwrap_err().contains("no unit"));
+        assert!(parse("abc").unwrap_err().contains("not a duration"));
         assert!(parse("1.2.3s").unwrap_err().contains("not a duration"));
         assert!(parse("").is_err());
         assert!(parse("ms").unwrap_err().contains("not a duration"));

@@ -26,22 +26,22 @@ pin_project_lite::pin_project! {
 
 /// Turns the function body's future into the innermost layer of a pipeline.
 #[inline]
-pub fn lift<F, T, E>(fut: F) -> Lift<F>
+pub fn lift<F>(fut: F) -> Lift<F>
 where
-    F: Future<Output = Result<T, E>>,
+    F: Future<Output: IsResult>,
 {
     Lift { fut }
 }
 
-impl<F, T, E> Future for Lift<F>
+impl<F> Future for Lift<F>
 where
-    F: Future<Output = Result<T, E>>,
+    F: Future<Output: IsResult>,
 {
-    type Output = Outcome<T, E>;
+    type Output = Outcome<<F::Output as IsResult>::Ok, <F::Output as IsResult>::Err>;
 
     #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        self.project().fut.poll(cx).map(Ok)
+        self.project().fut.poll(cx).map(|r| Ok(r.into_result()))
     }
 }
 
@@ -51,16 +51,30 @@ where
     message = "resilient attributes need a function returning `Result<T, E>`; this returns `{Self}`",
     label = "not a `Result`"
 )]
-pub trait IsResult {
+pub trait IsResult: Sized {
     /// `T`.
     type Ok;
     /// `E`.
     type Err;
+    /// The value as a `Result`.
+    fn into_result(self) -> Result<Self::Ok, Self::Err>;
+    /// The `Result` as this type.
+    fn from_result(result: Result<Self::Ok, Self::Err>) -> Self;
 }
 
 impl<T, E> IsResult for Result<T, E> {
     type Ok = T;
     type Err = E;
+
+    #[inline(always)]
+    fn into_result(self) -> Self {
+        self
+    }
+
+    #[inline(always)]
+    fn from_result(result: Self) -> Self {
+        result
+    }
 }
 
 /// An error type that can carry a [`resilient::Error`](Error) to the caller.
@@ -93,20 +107,23 @@ pub fn assert_carries_rejection<E: CarriesRejection>() {}
 
 /// The end of a pipeline that can reject: a rejection becomes the caller's `E`.
 #[inline]
-pub fn finish<T, E: CarriesRejection>(outcome: Outcome<T, E>) -> Result<T, E> {
-    match outcome {
+pub fn finish<R>(outcome: Outcome<R::Ok, R::Err>) -> R
+where
+    R: IsResult<Err: CarriesRejection>,
+{
+    R::from_result(match outcome {
         Ok(result) => result,
-        Err(rejection) => Err(E::from_rejection(rejection)),
-    }
+        Err(rejection) => Err(R::Err::from_rejection(rejection)),
+    })
 }
 
 /// The end of a pipeline none of whose layers rejects calls (a lone retry).
 #[inline]
-pub fn finish_plain<T, E>(outcome: Outcome<T, E>) -> Result<T, E> {
-    match outcome {
+pub fn finish_plain<R: IsResult>(outcome: Outcome<R::Ok, R::Err>) -> R {
+    R::from_result(match outcome {
         Ok(result) => result,
         Err(rejection) => unreachable!("no layer of this pipeline rejects calls, yet one did: {rejection}"),
-    }
+    })
 }
 
 /// True when the function itself succeeded.
@@ -153,7 +170,12 @@ where
 /// An owned argument reused across attempts: cloned for every attempt but the last, which gets
 /// the original.
 #[derive(Debug)]
-pub struct Reuse<T>(Option<T>);
+pub struct Reuse<T> {
+    value: Option<T>,
+    // Captured in `new`, so that only `new` carries the `Clone` requirement and a missing
+    // `Clone` is reported once, at the argument.
+    duplicate: fn(&T) -> T,
+}
 
 /// An argument passed by value to a function with `#[retry]`.
 #[diagnostic::on_unimplemented(
@@ -173,17 +195,20 @@ impl<T: Clone> RetryArgument for T {
     }
 }
 
-impl<T: RetryArgument> Reuse<T> {
+impl<T> Reuse<T> {
     /// Keeps `value` for the attempts to come.
     #[inline]
-    pub fn new(value: T) -> Self {
-        Self(Some(value))
+    pub fn new(value: T) -> Self
+    where
+        T: RetryArgument,
+    {
+        Self { value: Some(value), duplicate: T::duplicate }
     }
 
     /// The value for the coming attempt: a clone, or the original when it is the last.
     #[inline]
     pub fn next(&mut self, last: bool) -> T {
-        let value = if last { self.0.take() } else { self.0.as_ref().map(RetryArgument::duplicate) };
+        let value = if last { self.value.take() } else { self.value.as_ref().map(self.duplicate) };
         value.expect("Reuse::next called after the last attempt")
     }
 }
@@ -243,8 +268,8 @@ mod tests {
     #[test]
     fn finish_converts_rejections() {
         let open = Error::CircuitOpen(CircuitOpen::new("b", Duration::ZERO));
-        assert_eq!(finish::<(), AppError>(Err(open.clone())), Err(AppError::Rejected(open)));
-        assert_eq!(finish::<u8, AppError>(Ok(Ok(1))), Ok(1));
+        assert_eq!(finish::<Result<(), AppError>>(Err(open.clone())), Err(AppError::Rejected(open)));
+        assert_eq!(finish::<Result<u8, AppError>>(Ok(Ok(1))), Ok(1));
     }
 
     #[test]

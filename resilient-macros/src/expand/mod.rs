@@ -118,9 +118,11 @@ fn generate(info: FnInfo, layers: &[Layer]) -> TokenStream {
             >();
         };
         let check = (!contains_impl_trait(&output)).then_some(check);
-        quote!(#check ::resilient::__private::finish(#pipeline.await))
+        let finish = quote_spanned!(output.span()=> ::resilient::__private::finish);
+        quote!(#check #finish(#pipeline.await))
     } else {
-        quote!(::resilient::__private::finish_plain(#pipeline.await))
+        let finish = quote_spanned!(output.span()=> ::resilient::__private::finish_plain);
+        quote!(#finish(#pipeline.await))
     };
     quote! {
         #(#attrs)*

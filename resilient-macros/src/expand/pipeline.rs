@@ -82,8 +82,9 @@ fn innermost(ctx: &Ctx<'_>, body: &Block) -> TokenStream {
             }
         }
     });
+    let lift = quote_spanned!(output.span()=> ::resilient::__private::lift);
     quote! {
-        ::resilient::__private::lift(async move {
+        #lift(async move {
             #pin
             #(#stmts)*
         })

@@ -1,0 +1,6 @@
+#[resilient::retry(max = 0)]
+async fn call() -> Result<(), std::io::Error> {
+    Ok(())
+}
+
+fn main() {}

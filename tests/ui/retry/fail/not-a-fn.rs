@@ -1,0 +1,4 @@
+#[resilient::retry]
+struct Client;
+
+fn main() {}

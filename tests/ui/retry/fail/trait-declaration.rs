@@ -1,0 +1,6 @@
+trait Fetch {
+    #[resilient::retry]
+    async fn fetch(&self) -> Result<(), std::io::Error>;
+}
+
+fn main() {}
