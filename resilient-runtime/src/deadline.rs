@@ -72,13 +72,6 @@ pin_project_lite::pin_project! {
     }
 }
 
-impl<F> Scoped<F> {
-    /// Runs `fut` with `deadline` (if any) exactly as given: the caller has already tightened it.
-    pub(crate) fn exact(deadline: Option<Instant>, fut: F) -> Self {
-        Self { deadline, fut }
-    }
-}
-
 impl<F: Future> Future for Scoped<F> {
     type Output = F::Output;
 
@@ -88,6 +81,15 @@ impl<F: Future> Future for Scoped<F> {
         let _restore = Set::new(*this.deadline);
         this.fut.poll(cx)
     }
+}
+
+/// Calls `f` with `deadline` set exactly as given (the caller has already tightened it) and
+/// restores the previous deadline afterwards, even on panic: one poll of [`Scoped`], for futures
+/// that learn their deadline only when first polled.
+#[inline]
+pub(crate) fn enter<R>(deadline: Instant, f: impl FnOnce() -> R) -> R {
+    let _restore = Set::new(Some(deadline));
+    f()
 }
 
 /// Sets the thread's deadline and restores the previous one when dropped, even on panic.

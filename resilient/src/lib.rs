@@ -44,7 +44,7 @@ pub use resilient_runtime::{Error, deadline, registry, rng};
 
 /// The policies, schedules and stores behind the attributes, usable without macros.
 pub mod runtime {
-    pub use resilient_runtime::{Outcome, backoff, error, pipeline, retry};
+    pub use resilient_runtime::{Outcome, backoff, error, pipeline, retry, timeout};
 }
 
 /// What generated code names. Not public API: it may change in any release.
@@ -53,5 +53,6 @@ pub mod __private {
     pub use resilient_runtime::backoff::{Backoff, Jitter, Schedule};
     pub use resilient_runtime::pipeline::*;
     pub use resilient_runtime::retry::{BudgetSettings, Retry};
+    pub use resilient_runtime::timeout::Timeout;
     pub use std::sync::LazyLock;
 }

@@ -1,7 +1,354 @@
 //! Fixed and adaptive timeouts.
+//!
+//! A [`Timeout`] bounds each call by its own limit and by the caller's
+//! [deadline], whichever is sooner, and runs the call with that deadline set so
+//! nested timeouts and retries see it. On expiry the call's future is dropped and the caller gets
+//! [`Error::Timeout`], whose [`Elapsed::after`](crate::error::Elapsed::after) is the limit that
+//! applied.
+//!
+//! An adaptive timeout (`"p99*2"`) learns the limit from the function's recent successful
+//! latencies: `multiplier` × the `percentile`-th percentile over the last `window`, clamped to
+//! `[min, max]`, and `initial` until `warmup` samples exist. In Finagle's manner it learns only
+//! from successes (fast failures would drag the percentile down) and counts a timed-out call as a
+//! sample at its timeout (a censored sample), so a slowdown pulls the limit up instead of going
+//! unseen. The value is recomputed periodically (every sixteenth of the window, between 1 ms and
+//! 250 ms), never per call.
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+//! use std::time::Duration;
+//! use resilient_runtime::{Error, timeout::Timeout};
+//!
+//! let timeout = Timeout::fixed(Duration::from_millis(100)).name("slow").build();
+//! let out: Result<(), Error> = timeout
+//!     .run(async {
+//!         tokio::time::sleep(Duration::from_secs(1)).await;
+//!         Ok(())
+//!     })
+//!     .await;
+//! let err = out.unwrap_err();
+//! assert!(err.is_timeout());
+//! assert_eq!(err.to_string(), "`slow` timed out after 100ms");
+//! # }
+//! ```
+
+mod adaptive;
+mod future;
+mod histogram;
+mod rule;
+
+use std::fmt;
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::time::Duration;
 
 use serde::Serialize;
+use tokio::time::Instant;
+
+pub use future::{Classify, Layered, Plain, TimeoutFuture};
+pub use histogram::LatencyHistogram;
+pub use rule::{AdaptiveSettings, TimeoutRule};
+
+use crate::Outcome;
+use crate::deadline;
+use crate::error::{Elapsed, Error, PolicyName};
+use crate::registry::{self, Inspect, PolicySnapshot, PolicyState};
+use adaptive::Adaptive;
+use future::Started;
+
+/// A fixed or adaptive timeout. Cheap to clone; clones share the latency histogram and counters.
+#[derive(Clone)]
+pub struct Timeout {
+    inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    name: PolicyName,
+    /// The fixed limit; unused when `adaptive` is set.
+    fixed: Duration,
+    adaptive: Option<Adaptive>,
+    timeouts: AtomicU64,
+}
+
+/// Builds a [`Timeout`]; see [`Timeout::fixed`] and [`Timeout::adaptive`].
+///
+/// It is `PartialEq`, so it can serve as the settings of
+/// [`registry::named`].
+#[derive(Clone, Debug, PartialEq)]
+#[must_use]
+pub struct TimeoutBuilder {
+    name: PolicyName,
+    rule: TimeoutRule,
+    settings: AdaptiveSettings,
+}
+
+impl TimeoutBuilder {
+    /// The name the registry and errors use (default `"timeout"`).
+    pub fn name(mut self, name: impl Into<PolicyName>) -> Self {
+        self.name = name.into();
+        self
+    }
+
+    /// The timeout until enough samples exist (adaptive only; default 1 s).
+    pub fn initial(mut self, initial: Duration) -> Self {
+        self.settings.initial = initial;
+        self
+    }
+
+    /// The lowest adaptive value (adaptive only; default 1 ms).
+    pub fn min(mut self, min: Duration) -> Self {
+        self.settings.min = min;
+        self
+    }
+
+    /// The highest adaptive value (adaptive only; default 30 s).
+    pub fn max(mut self, max: Duration) -> Self {
+        self.settings.max = max;
+        self
+    }
+
+    /// Samples needed in the window before the percentile is trusted (adaptive only; default 100).
+    pub fn warmup(mut self, warmup: u32) -> Self {
+        self.settings.warmup = warmup;
+        self
+    }
+
+    /// How far back latencies count (adaptive only; default 60 s).
+    pub fn window(mut self, window: Duration) -> Self {
+        self.settings.window = window;
+        self
+    }
+
+    /// All adaptive settings at once.
+    pub fn settings(mut self, settings: AdaptiveSettings) -> Self {
+        self.settings = settings;
+        self
+    }
+
+    /// Builds the policy and lists it in the [registry].
+    ///
+    /// # Panics
+    ///
+    /// If the rule fails [`TimeoutRule::check`], or (adaptive) `min` exceeds `max` or the window
+    /// is zero. The attributes check all of this at compile time.
+    pub fn build(self) -> Timeout {
+        if let Err(why) = self.rule.check() {
+            panic!("timeout `{}`: {why}", self.name);
+        }
+        let adaptive = match self.rule {
+            TimeoutRule::Fixed(_) => None,
+            TimeoutRule::Adaptive { percentile, multiplier } => {
+                let s = self.settings;
+                assert!(s.min <= s.max, "timeout `{}`: min exceeds max", self.name);
+                assert!(!s.window.is_zero(), "timeout `{}`: zero window", self.name);
+                Some(Adaptive::new(percentile, multiplier, s))
+            }
+        };
+        let inner = Arc::new(Inner {
+            name: self.name,
+            fixed: match self.rule {
+                TimeoutRule::Fixed(d) => d,
+                TimeoutRule::Adaptive { .. } => self.settings.initial,
+            },
+            adaptive,
+            timeouts: AtomicU64::new(0),
+        });
+        let weak: std::sync::Weak<dyn Inspect> = Arc::downgrade(&inner) as _;
+        registry::register(weak);
+        Timeout { inner }
+    }
+
+    /// Returns the timeout registered under this builder's name, building it the first time:
+    /// every builder with the same name gets the same timeout (one histogram, one adaptive
+    /// value). A later builder whose rule or settings differ from the first one's still gets the
+    /// first timeout; the disagreement is listed in [`registry::snapshot`]`().conflicts`.
+    pub fn build_shared(self) -> Timeout {
+        let name = self.name.clone();
+        registry::named(name.as_str(), (self.rule, self.settings), |_| self.build())
+    }
+}
+
+impl Timeout {
+    /// A builder for a timeout of `limit` on every call.
+    pub fn fixed(limit: Duration) -> TimeoutBuilder {
+        Self::builder(TimeoutRule::Fixed(limit))
+    }
+
+    /// A builder for a timeout of `multiplier` × the `percentile`-th percentile of recent
+    /// successful latencies (`Timeout::adaptive(99.0, 2.0)` is `"p99*2"`), with the
+    /// [default settings](AdaptiveSettings::default).
+    pub fn adaptive(percentile: f64, multiplier: f64) -> TimeoutBuilder {
+        Self::builder(TimeoutRule::Adaptive { percentile, multiplier })
+    }
+
+    /// A builder for any rule, such as one from [`TimeoutRule::parse`].
+    pub fn builder(rule: TimeoutRule) -> TimeoutBuilder {
+        TimeoutBuilder {
+            name: PolicyName::from("timeout"),
+            rule,
+            settings: AdaptiveSettings::default(),
+        }
+    }
+
+    /// The policy's name.
+    pub fn name(&self) -> &str {
+        self.inner.name.as_str()
+    }
+
+    /// The rule the policy was built with.
+    pub fn rule(&self) -> TimeoutRule {
+        self.inner.rule()
+    }
+
+    /// The limit a call starting now gets, before tightening to the caller's deadline.
+    #[inline]
+    pub fn current(&self) -> Duration {
+        self.inner.current()
+    }
+
+    /// Runs `fut` under the timeout; a timeout reaches the caller as `E`. Successes (`Ok`) teach
+    /// an adaptive timeout their latency. Equivalent to an `async fn`: nothing happens, the clock
+    /// included, until the returned future is first polled.
+    pub fn run<F, T, E>(&self, fut: F) -> TimeoutFuture<'_, F, Plain>
+    where
+        F: Future<Output = Result<T, E>>,
+        E: From<Error>,
+    {
+        TimeoutFuture::new(&self.inner, fut)
+    }
+
+    /// The layer the attributes use: runs `fut`, one layer of a fused pipeline, under the timeout.
+    /// Outputs pass through unchanged; only `Ok(Ok(_))` counts as a success; on expiry the output
+    /// is `Err(Error::Timeout(..))`.
+    #[inline]
+    pub fn guard<F, T, E>(&self, fut: F) -> TimeoutFuture<'_, F, Layered>
+    where
+        F: Future<Output = Outcome<T, E>>,
+    {
+        TimeoutFuture::new(&self.inner, fut)
+    }
+
+    /// The policy's current state, after bringing an adaptive window up to date.
+    pub fn snapshot(&self) -> TimeoutSnapshot {
+        self.inner.timeout_snapshot()
+    }
+}
+
+impl fmt::Debug for Timeout {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Timeout")
+            .field("name", &self.inner.name)
+            .field("rule", &self.rule())
+            .field("current", &self.current())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Inner {
+    fn rule(&self) -> TimeoutRule {
+        match &self.adaptive {
+            None => TimeoutRule::Fixed(self.fixed),
+            Some(a) => TimeoutRule::Adaptive { percentile: a.percentile, multiplier: a.multiplier },
+        }
+    }
+
+    #[inline]
+    fn current(&self) -> Duration {
+        match &self.adaptive {
+            None => self.fixed,
+            Some(a) => a.current(),
+        }
+    }
+
+    /// Starts a call: reads the clock and the caller's deadline.
+    #[inline]
+    pub(crate) fn start(&self) -> Started {
+        let at = Instant::now();
+        // A limit too large for the clock (`Duration::MAX`) means no limit, as in tokio.
+        let own = at
+            .checked_add(self.current())
+            .unwrap_or_else(|| at + Duration::from_secs(86_400 * 365 * 30));
+        let deadline = deadline::tighten(own);
+        Started { at, deadline, own: deadline == own }
+    }
+
+    /// A call that started at `at` succeeded now.
+    #[inline]
+    pub(crate) fn succeeded(&self, at: Instant) {
+        if let Some(a) = &self.adaptive {
+            let now = Instant::now();
+            a.record(now.saturating_duration_since(at), now);
+        }
+    }
+
+    /// A call reached its deadline: counts it and builds the error.
+    #[cold]
+    pub(crate) fn expired(&self, call: Started) -> Error {
+        let applied = call.deadline.saturating_duration_since(call.at);
+        self.timeouts.fetch_add(1, Relaxed);
+        // A censored sample: the latency was at least `applied`. Only when our own limit applied;
+        // a caller's earlier deadline says nothing about this function's latency, and counting
+        // it would drag the percentile down like a fast failure.
+        if let (Some(a), true) = (&self.adaptive, call.own) {
+            a.record(applied, call.deadline);
+        }
+        #[cfg(feature = "tracing")]
+        tracing::debug!(policy = %self.name, after = ?applied, own = call.own, "timeout: call timed out");
+        Error::Timeout(Elapsed::new(self.name.clone(), applied))
+    }
+
+    fn timeout_snapshot(&self) -> TimeoutSnapshot {
+        let timeouts = self.timeouts.load(Relaxed);
+        let Some(a) = &self.adaptive else {
+            return TimeoutSnapshot {
+                rule: self.rule(),
+                current: self.fixed,
+                percentile: None,
+                samples: 0,
+                warming_up: false,
+                timeouts,
+                settings: None,
+            };
+        };
+        a.refresh_now();
+        let seen = a.observed();
+        TimeoutSnapshot {
+            rule: self.rule(),
+            current: a.current(),
+            percentile: seen.percentile,
+            samples: seen.samples,
+            warming_up: seen.samples < u64::from(a.settings.warmup.max(1)),
+            timeouts,
+            settings: Some(a.settings),
+        }
+    }
+}
 
 /// A timeout's state as the registry reports it.
 #[derive(Clone, Debug, Serialize)]
-pub struct TimeoutSnapshot {}
+pub struct TimeoutSnapshot {
+    /// The rule, fixed or adaptive.
+    pub rule: TimeoutRule,
+    /// The limit a call starting now gets (before tightening to the caller's deadline).
+    pub current: Duration,
+    /// The configured percentile of the latencies in the window (`None` when fixed or empty).
+    pub percentile: Option<Duration>,
+    /// Latencies in the window, censored ones included (0 when fixed).
+    pub samples: u64,
+    /// True while an adaptive timeout has fewer than `warmup` samples and uses `initial`.
+    pub warming_up: bool,
+    /// Calls timed out so far.
+    pub timeouts: u64,
+    /// The adaptive settings (`None` when fixed).
+    pub settings: Option<AdaptiveSettings>,
+}
+
+impl Inspect for Inner {
+    fn snapshot(&self) -> PolicySnapshot {
+        PolicySnapshot {
+            name: self.name.to_string(),
+            state: PolicyState::Timeout(self.timeout_snapshot()),
+        }
+    }
+}
