@@ -28,6 +28,11 @@ pub(crate) struct Binding {
 
 pub(crate) struct FnInfo {
     pub(crate) item: ItemFn,
+    /// The body the layers wrap: the fn's block, or the inside of `#[async_trait]`'s
+    /// `Box::pin(async move { .. })`.
+    pub(crate) body: syn::Block,
+    /// The function returns a boxed future (`#[async_trait]`): the generated body is boxed too.
+    pub(crate) boxed: bool,
     /// Every name the arguments bind (the receiver as `__resilient_self`), in order.
     pub(crate) bindings: Vec<Binding>,
     pub(crate) has_receiver: bool,
@@ -63,7 +68,10 @@ pub(crate) fn analyse(item: TokenStream, attr: &str, errors: &mut Errors) -> Opt
             return None;
         }
     };
-    if item.sig.asyncness.is_none() {
+    // `#[async_trait]` on the impl has already turned `async fn` into
+    // `fn .. -> Pin<Box<dyn Future<Output = R> + ..>> { Box::pin(async move { .. }) }`.
+    let boxed = boxed_future(&item);
+    if item.sig.asyncness.is_none() && boxed.is_none() {
         errors.error(
             &item.sig.fn_token,
             format!(
@@ -72,9 +80,10 @@ pub(crate) fn analyse(item: TokenStream, attr: &str, errors: &mut Errors) -> Opt
             ),
         );
     }
-    let output = match &item.sig.output {
-        ReturnType::Type(_, ty) => check_output(ty, attr, errors).then(|| (**ty).clone()),
-        ReturnType::Default => {
+    let output = match (&boxed, &item.sig.output) {
+        (Some((output, _)), _) => check_output(output, attr, errors).then(|| output.clone()),
+        (None, ReturnType::Type(_, ty)) => check_output(ty, attr, errors).then(|| (**ty).clone()),
+        (None, ReturnType::Default) => {
             errors.error(
                 &item.sig.ident,
                 format!(
@@ -135,11 +144,55 @@ pub(crate) fn analyse(item: TokenStream, attr: &str, errors: &mut Errors) -> Opt
         }
     }
     let output = output?;
-    errors.is_empty().then_some(FnInfo {
-        item,
-        bindings,
-        has_receiver,
-        output,
+    let (body, boxed) = match boxed {
+        Some((_, body)) => (body, true),
+        None => ((*item.block).clone(), false),
+    };
+    errors.is_empty().then_some(FnInfo { item, body, boxed, bindings, has_receiver, output })
+}
+
+/// The output type and async block of a function `#[async_trait]` has already expanded.
+fn boxed_future(item: &ItemFn) -> Option<(Type, syn::Block)> {
+    let ReturnType::Type(_, ty) = &item.sig.output else { return None };
+    let output = future_output(last_generic(ty, "Pin")?)?;
+    let [syn::Stmt::Expr(syn::Expr::Call(call), None)] = item.block.stmts.as_slice() else { return None };
+    let syn::Expr::Path(func) = &*call.func else { return None };
+    let names: Vec<String> = func.path.segments.iter().map(|s| s.ident.to_string()).collect();
+    if !names.ends_with(&["Box".into(), "pin".into()]) || call.args.len() != 1 {
+        return None;
+    }
+    match &call.args[0] {
+        syn::Expr::Async(a) if a.capture.is_some() => Some((output, a.block.clone())),
+        _ => None,
+    }
+}
+
+/// `T` of `...::Name<T>`.
+fn last_generic<'a>(ty: &'a Type, name: &str) -> Option<&'a Type> {
+    let Type::Path(p) = ty else { return None };
+    let seg = p.path.segments.last()?;
+    if seg.ident != name {
+        return None;
+    }
+    let syn::PathArguments::AngleBracketed(args) = &seg.arguments else { return None };
+    args.args.iter().find_map(|a| match a {
+        syn::GenericArgument::Type(t) => Some(t),
+        _ => None,
+    })
+}
+
+/// `R` of `Box<dyn Future<Output = R> + ..>`.
+fn future_output(boxed: &Type) -> Option<Type> {
+    let Type::TraitObject(obj) = last_generic(boxed, "Box")? else { return None };
+    obj.bounds.iter().find_map(|b| {
+        let syn::TypeParamBound::Trait(t) = b else { return None };
+        let seg = t.path.segments.last()?;
+        let syn::PathArguments::AngleBracketed(args) = &seg.arguments else { return None };
+        (seg.ident == "Future").then_some(())?;
+        args.args.iter().find_map(|a| match a {
+            syn::GenericArgument::AssocType(at) if at.ident == "Output" => Some(at.ty.clone()),
+            _ => None,
+        })
     })
 }
 

@@ -69,19 +69,9 @@ pub(crate) fn attribute(kind: Kind, args: TokenStream, item: TokenStream) -> Tok
 
 fn generate(info: FnInfo, layers: &[Layer]) -> TokenStream {
     let default_key = info.default_idempotency_key().cloned();
-    let FnInfo {
-        item,
-        bindings,
-        has_receiver,
-        output,
-    } = info;
-    let syn::ItemFn {
-        attrs,
-        vis,
-        sig,
-        block,
-    } = item;
-    let mut block = *block;
+    let FnInfo { item, body, boxed, bindings, has_receiver, output } = info;
+    let syn::ItemFn { attrs, vis, sig, .. } = item;
+    let mut block = body;
     if has_receiver {
         ReplaceSelf.visit_block_mut(&mut block);
     }
@@ -124,12 +114,19 @@ fn generate(info: FnInfo, layers: &[Layer]) -> TokenStream {
         let finish = quote_spanned!(output.span()=> ::resilient::__private::finish_plain);
         quote!(#finish(#pipeline.await))
     };
+    let body = quote! {
+        #(#statics)*
+        #receiver
+        #finish
+    };
+    let body = match boxed {
+        true => quote!(::std::boxed::Box::pin(async move { #body })),
+        false => body,
+    };
     quote! {
         #(#attrs)*
         #vis #sig {
-            #(#statics)*
-            #receiver
-            #finish
+            #body
         }
     }
 }

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# The whole test suite, in one command: starts the services the tests need (a local
+# redis-server, installed from Debian's packages when missing), runs every test of the
+# workspace with every feature, then the loom model of the circuit breaker.
+#
+#   scripts/test.sh            # everything
+#   scripts/test.sh --no-loom  # skip the loom model (it builds the crate a second time)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+RESILIENT_REDIS_URL="$(scripts/redis.sh)"
+export RESILIENT_REDIS_URL
+echo "redis: $RESILIENT_REDIS_URL"
+
+cargo test --workspace --all-features
+
+if [ "${1:-}" != "--no-loom" ]; then
+    # loom explores every interleaving of the breaker's atomics; it needs its own cfg, so its
+    # own target directory keeps the main build cached.
+    RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-target}/loom" \
+        cargo test -p resilient-runtime --release --lib breaker::loom
+fi
