@@ -11,9 +11,7 @@ pub(crate) const ACCEPTED: &str = "a number and a unit, like \"250ms\", \"30s\",
 /// Parses `text`; the error message says what is accepted.
 pub(crate) fn parse(text: &str) -> Result<Duration, String> {
     let text = text.trim();
-    let split = text
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(text.len());
+    let split = text.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(text.len());
     let (number, unit) = text.split_at(split);
     if number.is_empty() {
         return Err(format!("`{text}` is not a duration; write {ACCEPTED}"));
@@ -28,14 +26,11 @@ pub(crate) fn parse(text: &str) -> Result<Duration, String> {
         "d" => 86400e9,
         "" => return Err(format!("`{text}` has no unit; write {ACCEPTED}")),
         other => {
-            return Err(format!(
-                "unknown unit `{other}` in `{text}`; write {ACCEPTED}"
-            ));
+            return Err(format!("unknown unit `{other}` in `{text}`; write {ACCEPTED}"));
         }
     };
-    let value: f64 = number
-        .parse()
-        .map_err(|_| format!("`{text}` is not a duration; write {ACCEPTED}"))?;
+    let value: f64 =
+        number.parse().map_err(|_| format!("`{text}` is not a duration; write {ACCEPTED}"))?;
     let nanos = value * nanos_per_unit;
     if !nanos.is_finite() || nanos > u64::MAX as f64 {
         return Err(format!("`{text}` is too long a duration"));
@@ -53,10 +48,7 @@ impl DurationLit {
     pub(crate) fn parse(lit: &LitStr, allow_zero: bool) -> syn::Result<Self> {
         let value = parse(&lit.value()).map_err(|m| syn::Error::new(lit.span(), m))?;
         if value.is_zero() && !allow_zero {
-            return Err(syn::Error::new(
-                lit.span(),
-                "this duration must be longer than zero",
-            ));
+            return Err(syn::Error::new(lit.span(), "this duration must be longer than zero"));
         }
         Ok(Self { value })
     }
@@ -92,10 +84,6 @@ mod tests {
         assert!(parse("1.2.3s").unwrap_err().contains("not a duration"));
         assert!(parse("").is_err());
         assert!(parse("ms").unwrap_err().contains("not a duration"));
-        assert!(
-            parse("99999999999999999999h")
-                .unwrap_err()
-                .contains("too long")
-        );
+        assert!(parse("99999999999999999999h").unwrap_err().contains("too long"));
     }
 }

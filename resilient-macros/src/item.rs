@@ -155,7 +155,9 @@ pub(crate) fn analyse(item: TokenStream, attr: &str, errors: &mut Errors) -> Opt
 fn boxed_future(item: &ItemFn) -> Option<(Type, syn::Block)> {
     let ReturnType::Type(_, ty) = &item.sig.output else { return None };
     let output = future_output(last_generic(ty, "Pin")?)?;
-    let [syn::Stmt::Expr(syn::Expr::Call(call), None)] = item.block.stmts.as_slice() else { return None };
+    let [syn::Stmt::Expr(syn::Expr::Call(call), None)] = item.block.stmts.as_slice() else {
+        return None;
+    };
     let syn::Expr::Path(func) = &*call.func else { return None };
     let names: Vec<String> = func.path.segments.iter().map(|s| s.ident.to_string()).collect();
     if !names.ends_with(&["Box".into(), "pin".into()]) || call.args.len() != 1 {
@@ -213,9 +215,7 @@ fn not_a_fn(item: TokenStream, attr: &str, errors: &mut Errors) {
         Ok(syn::Item::Const(_) | syn::Item::Static(_)) => "a constant",
         _ => "not a function",
     };
-    let blame = item
-        .into_iter()
-        .find(|t| !matches!(t, TokenTree::Punct(_) | TokenTree::Group(_)));
+    let blame = item.into_iter().find(|t| !matches!(t, TokenTree::Punct(_) | TokenTree::Group(_)));
     let message = format!("`#[{attr}]` goes on an `async fn`; this is {what}");
     match blame {
         Some(t) => errors.error(t, message),

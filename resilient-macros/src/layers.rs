@@ -34,14 +34,9 @@ impl Kind {
             [krate, last] if krate == "resilient" => last,
             _ => return None,
         };
-        [
-            Kind::Retry,
-            Kind::CircuitBreaker,
-            Kind::Timeout,
-            Kind::Idempotent,
-        ]
-        .into_iter()
-        .find(|k| k.name() == last)
+        [Kind::Retry, Kind::CircuitBreaker, Kind::Timeout, Kind::Idempotent]
+            .into_iter()
+            .find(|k| k.name() == last)
     }
 }
 
@@ -114,11 +109,7 @@ pub(crate) fn take_stacked(
 /// Settings of neighbouring layers that contradict each other.
 pub(crate) fn check_combination(layers: &[(Layer, proc_macro2::Span)], errors: &mut Errors) {
     for (i, (outer, span)) in layers.iter().enumerate() {
-        let Layer::Timeout(TimeoutArgs {
-            rule: TimeoutRule::Fixed(limit),
-            ..
-        }) = outer
-        else {
+        let Layer::Timeout(TimeoutArgs { rule: TimeoutRule::Fixed(limit), .. }) = outer else {
             continue;
         };
         let retry = layers[i + 1..].iter().find_map(|(l, _)| match l {

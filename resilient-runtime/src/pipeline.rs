@@ -100,20 +100,20 @@ impl<E: From<Error>> CarriesRejection for E {
     }
 }
 
-/// Compile-time check that `E` can carry a rejection; generated code calls it spanned on the
-/// function's return type so a missing `From` is reported there.
+/// How a rejection becomes `E`. Generated code asks for it spanned on the function's return
+/// type, so that a missing `From<resilient::Error>` is reported there, once.
 #[inline(always)]
-pub fn assert_carries_rejection<E: CarriesRejection>() {}
+pub fn rejection_into<E: CarriesRejection>() -> fn(Error) -> E {
+    E::from_rejection
+}
 
-/// The end of a pipeline that can reject: a rejection becomes the caller's `E`.
+/// The end of a pipeline that can reject: a rejection becomes the caller's `E` through `convert`
+/// (see [`rejection_into`]).
 #[inline]
-pub fn finish<R>(outcome: Outcome<R::Ok, R::Err>) -> R
-where
-    R: IsResult<Err: CarriesRejection>,
-{
+pub fn finish<R: IsResult>(outcome: Outcome<R::Ok, R::Err>, convert: fn(Error) -> R::Err) -> R {
     R::from_result(match outcome {
         Ok(result) => result,
-        Err(rejection) => Err(R::Err::from_rejection(rejection)),
+        Err(rejection) => Err(convert(rejection)),
     })
 }
 
@@ -268,8 +268,9 @@ mod tests {
     #[test]
     fn finish_converts_rejections() {
         let open = Error::CircuitOpen(CircuitOpen::new("b", Duration::ZERO));
-        assert_eq!(finish::<Result<(), AppError>>(Err(open.clone())), Err(AppError::Rejected(open)));
-        assert_eq!(finish::<Result<u8, AppError>>(Ok(Ok(1))), Ok(1));
+        let convert = rejection_into::<AppError>();
+        assert_eq!(finish::<Result<(), AppError>>(Err(open.clone()), convert), Err(AppError::Rejected(open)));
+        assert_eq!(finish::<Result<u8, AppError>>(Ok(Ok(1)), convert), Ok(1));
     }
 
     #[test]

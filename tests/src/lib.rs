@@ -29,12 +29,7 @@ impl Timeline {
 
     /// The gaps between consecutive attempts.
     pub fn gaps(&self) -> Vec<Duration> {
-        self.0
-            .lock()
-            .unwrap()
-            .windows(2)
-            .map(|w| w[1] - w[0])
-            .collect()
+        self.0.lock().unwrap().windows(2).map(|w| w[1] - w[0]).collect()
     }
 }
 

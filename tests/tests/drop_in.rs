@@ -45,7 +45,10 @@ mod async_trait_impls {
         assert_eq!(store.calls.load(SeqCst), 3);
         assert_eq!(store.bump().await, Ok(2));
         let dynamic: Arc<dyn Store> = Arc::new(Flaky { calls: AtomicU32::new(2), bumps: 0 });
-        assert_eq!(tokio::spawn(async move { dynamic.load(1, "x".into()).await }).await.unwrap(), Ok("x1".into()));
+        assert_eq!(
+            tokio::spawn(async move { dynamic.load(1, "x".into()).await }).await.unwrap(),
+            Ok("x1".into())
+        );
     }
 }
 
@@ -58,7 +61,11 @@ mod tracing_instrument {
     #[tracing::instrument(skip(name))]
     #[retry(max = 3, base = "1ms", budget = "off")]
     async fn above(name: String) -> Result<u32, AppError> {
-        if ABOVE.fetch_add(1, SeqCst) < 1 { Err(AppError::Transient) } else { Ok(name.len() as u32) }
+        if ABOVE.fetch_add(1, SeqCst) < 1 {
+            Err(AppError::Transient)
+        } else {
+            Ok(name.len() as u32)
+        }
     }
 
     #[retry(max = 3, base = "1ms", budget = "off")]
@@ -80,7 +87,9 @@ mod spawnable {
     use super::*;
 
     #[retry(max = 2, base = "1ms")]
-    pub(crate) async fn crate_visible(data: Arc<Vec<u8>>) -> Result<usize, Box<dyn std::error::Error + Send + Sync>> {
+    pub(crate) async fn crate_visible(
+        data: Arc<Vec<u8>>,
+    ) -> Result<usize, Box<dyn std::error::Error + Send + Sync>> {
         tokio::task::yield_now().await;
         Ok(data.len())
     }

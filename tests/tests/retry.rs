@@ -16,11 +16,7 @@ fn ms(v: &[u64]) -> Vec<Duration> {
 
 /// Fails until the `succeed_on`-th attempt (0-based); `usize::MAX` never succeeds.
 fn outcome(attempt: usize, succeed_on: usize) -> Result<usize, AppError> {
-    if attempt >= succeed_on {
-        Ok(attempt)
-    } else {
-        Err(AppError::Transient)
-    }
+    if attempt >= succeed_on { Ok(attempt) } else { Err(AppError::Transient) }
 }
 
 /// tokio's timer wheel fires at whole milliseconds: a sleep ends at the next millisecond tick.
@@ -34,49 +30,25 @@ mod backoff_kinds {
     use super::*;
 
     static EXP: Timeline = Timeline::new();
-    #[retry(
-        max = 5,
-        backoff = "exp",
-        base = "100ms",
-        jitter = "none",
-        budget = "off"
-    )]
+    #[retry(max = 5, backoff = "exp", base = "100ms", jitter = "none", budget = "off")]
     async fn exp() -> Result<usize, AppError> {
         outcome(EXP.mark(), usize::MAX)
     }
 
     static FIXED: Timeline = Timeline::new();
-    #[retry(
-        max = 4,
-        backoff = "fixed",
-        base = "250ms",
-        jitter = "none",
-        budget = "off"
-    )]
+    #[retry(max = 4, backoff = "fixed", base = "250ms", jitter = "none", budget = "off")]
     async fn fixed() -> Result<usize, AppError> {
         outcome(FIXED.mark(), usize::MAX)
     }
 
     static LINEAR: Timeline = Timeline::new();
-    #[retry(
-        max = 4,
-        backoff = "linear",
-        base = "50ms",
-        jitter = "none",
-        budget = "off"
-    )]
+    #[retry(max = 4, backoff = "linear", base = "50ms", jitter = "none", budget = "off")]
     async fn linear() -> Result<usize, AppError> {
         outcome(LINEAR.mark(), usize::MAX)
     }
 
     static CAPPED: Timeline = Timeline::new();
-    #[retry(
-        max = 6,
-        base = "100ms",
-        max_delay = "300ms",
-        jitter = "none",
-        budget = "off"
-    )]
+    #[retry(max = 6, base = "100ms", max_delay = "300ms", jitter = "none", budget = "off")]
     async fn capped() -> Result<usize, AppError> {
         outcome(CAPPED.mark(), usize::MAX)
     }
@@ -106,13 +78,7 @@ mod backoff_kinds {
     }
 
     static DECOR: Timeline = Timeline::new();
-    #[retry(
-        max = 8,
-        backoff = "decorrelated",
-        base = "10ms",
-        max_delay = "1s",
-        budget = "off"
-    )]
+    #[retry(max = 8, backoff = "decorrelated", base = "10ms", max_delay = "1s", budget = "off")]
     async fn decorrelated() -> Result<usize, AppError> {
         outcome(DECOR.mark(), usize::MAX)
     }
@@ -127,10 +93,7 @@ mod backoff_kinds {
             .collect();
         rng::seed(11);
         assert_eq!(decorrelated().await, Err(AppError::Transient));
-        assert_eq!(
-            DECOR.gaps(),
-            expected.iter().copied().map(ceil_ms).collect::<Vec<_>>()
-        );
+        assert_eq!(DECOR.gaps(), expected.iter().copied().map(ceil_ms).collect::<Vec<_>>());
         let mut prev = 10 * MS;
         for d in expected {
             assert!(d >= 10 * MS && d <= prev * 3, "{d:?} after {prev:?}");
@@ -146,19 +109,13 @@ mod jitter_kinds {
     fn check(gaps: Vec<Duration>, schedule: Schedule, seed: u64, lo: f64, hi: f64) {
         rng::seed(seed);
         let expected: Vec<Duration> = schedule.delays().take(gaps.len()).collect();
-        assert_eq!(
-            gaps,
-            expected.iter().copied().map(ceil_ms).collect::<Vec<_>>()
-        );
+        assert_eq!(gaps, expected.iter().copied().map(ceil_ms).collect::<Vec<_>>());
         for (n, d) in expected.iter().enumerate() {
             let x = d.as_secs_f64() / schedule.nominal(n as u32).as_secs_f64();
             assert!((lo..=hi).contains(&x), "delay {n}: {x}× nominal");
         }
         assert!(
-            expected
-                .iter()
-                .enumerate()
-                .any(|(n, d)| *d != schedule.nominal(n as u32)),
+            expected.iter().enumerate().any(|(n, d)| *d != schedule.nominal(n as u32)),
             "jitter moved something"
         );
     }
@@ -198,26 +155,14 @@ mod jitter_kinds {
     async fn full_jitter() {
         rng::seed(6);
         full().await.unwrap_err();
-        check(
-            FULL.gaps(),
-            Schedule::exponential(100 * MS).jitter(Jitter::Full),
-            6,
-            0.0,
-            1.0,
-        );
+        check(FULL.gaps(), Schedule::exponential(100 * MS).jitter(Jitter::Full), 6, 0.0, 1.0);
     }
 
     #[tokio::test(start_paused = true)]
     async fn equal_jitter() {
         rng::seed(7);
         equal().await.unwrap_err();
-        check(
-            EQUAL.gaps(),
-            Schedule::exponential(100 * MS).jitter(Jitter::Equal),
-            7,
-            0.5,
-            1.0,
-        );
+        check(EQUAL.gaps(), Schedule::exponential(100 * MS).jitter(Jitter::Equal), 7, 0.5, 1.0);
     }
 
     #[test]
@@ -280,10 +225,7 @@ mod attempts_and_predicate {
 
     #[tokio::test(start_paused = true)]
     async fn closure_predicate_and_io_result_alias() {
-        assert_eq!(
-            io_call().await.unwrap_err().kind(),
-            std::io::ErrorKind::NotFound
-        );
+        assert_eq!(io_call().await.unwrap_err().kind(), std::io::ErrorKind::NotFound);
         assert_eq!(CLOSURE.load(SeqCst), 3);
     }
 
@@ -317,11 +259,7 @@ mod arguments {
     async fn consume(arg: Counted, attempts: &AtomicU32) -> Result<String, AppError> {
         let n = attempts.fetch_add(1, SeqCst);
         let text = arg.1; // moves out: each attempt needs its own value
-        if n < 3 {
-            Err(AppError::Transient)
-        } else {
-            Ok(text)
-        }
+        if n < 3 { Err(AppError::Transient) } else { Ok(text) }
     }
 
     #[tokio::test(start_paused = true)]
@@ -339,9 +277,7 @@ mod arguments {
         // The first attempt cannot know it will succeed, so it gets a clone; documented cost.
         let clones = Arc::new(AtomicU32::new(0));
         let attempts = AtomicU32::new(3);
-        consume(Counted(clones.clone(), "x".into()), &attempts)
-            .await
-            .unwrap();
+        consume(Counted(clones.clone(), "x".into()), &attempts).await.unwrap();
         assert_eq!(clones.load(SeqCst), 1);
     }
 
@@ -362,14 +298,8 @@ mod arguments {
 
     #[tokio::test(start_paused = true)]
     async fn destructuring_and_mut_patterns() {
-        assert_eq!(
-            patterns((1, "x".into()), 0, 7, vec![]).await,
-            Ok("1x!71".into())
-        );
-        assert_eq!(
-            patterns((0, "y".into()), 0, 7, vec![]).await,
-            Err(AppError::Transient)
-        );
+        assert_eq!(patterns((1, "x".into()), 0, 7, vec![]).await, Ok("1x!71".into()));
+        assert_eq!(patterns((0, "y".into()), 0, 7, vec![]).await, Err(AppError::Transient));
     }
 
     #[retry(max = 3, base = "1ms", budget = "off")]
@@ -383,11 +313,7 @@ mod arguments {
         F: FnMut(&T) -> bool + Clone,
     {
         let value = bump(&value);
-        if check(&value) {
-            Ok(value)
-        } else {
-            Err(AppError::Transient)
-        }
+        if check(&value) { Ok(value) } else { Err(AppError::Transient) }
     }
 
     #[tokio::test(start_paused = true)]
@@ -416,14 +342,8 @@ mod arguments {
 
     #[tokio::test(start_paused = true)]
     async fn question_mark_return_and_await_in_loops() {
-        assert_eq!(
-            early_returns_and_question_mark("").await,
-            Err(AppError::Permanent)
-        );
-        assert_eq!(
-            early_returns_and_question_mark("x").await,
-            Err(AppError::Transient)
-        );
+        assert_eq!(early_returns_and_question_mark("").await, Err(AppError::Permanent));
+        assert_eq!(early_returns_and_question_mark("x").await, Err(AppError::Transient));
         assert_eq!(early_returns_and_question_mark("9").await, Ok(2));
         assert_eq!(early_returns_and_question_mark("1").await, Ok(1));
     }
@@ -473,11 +393,7 @@ mod methods {
         pub async fn bump(&mut self, by: u32) -> Result<u32, AppError> {
             self.calls += by;
             self.log.push(self.calls);
-            if self.calls < 3 {
-                Err(AppError::Transient)
-            } else {
-                Ok(self.calls)
-            }
+            if self.calls < 3 { Err(AppError::Transient) } else { Ok(self.calls) }
         }
 
         #[retry(max = 3, base = "5ms", budget = "off")]
@@ -520,11 +436,7 @@ mod methods {
     impl Fetch for Remote {
         #[retry(max = 3, base = "5ms", budget = "off")]
         async fn fetch(&self, id: u64) -> Result<u64, AppError> {
-            if self.0.fetch_add(1, SeqCst) < 2 {
-                Err(AppError::Transient)
-            } else {
-                Ok(id * 2)
-            }
+            if self.0.fetch_add(1, SeqCst) < 2 { Err(AppError::Transient) } else { Ok(id * 2) }
         }
     }
 
@@ -555,14 +467,8 @@ mod budget {
         let total = CALLS.load(SeqCst);
         // Without a budget: 3000 attempts. With 20%: 1000 calls + ~200 retries + the floor
         // (10 a second over the few virtual seconds the sleeps take).
-        assert!(
-            total <= 1000 + 200 + 10 * 4,
-            "retry storm: {total} attempts for 1000 calls"
-        );
-        assert!(
-            total >= 1000 + 190,
-            "the budget still allows retries: {total}"
-        );
+        assert!(total <= 1000 + 200 + 10 * 4, "retry storm: {total} attempts for 1000 calls");
+        assert!(total >= 1000 + 190, "the budget still allows retries: {total}");
         let snap = resilient::registry::snapshot();
         let policy = snap
             .policies
@@ -623,9 +529,7 @@ mod registry {
     async fn snapshot_lists_the_policy_by_name() {
         named().await.unwrap();
         let snap = resilient::registry::snapshot();
-        let p = snap
-            .get("custom-retry-name")
-            .expect("registered on first call");
+        let p = snap.get("custom-retry-name").expect("registered on first call");
         let json = serde_json::to_value(p).unwrap();
         assert_eq!(json["state"]["kind"], "retry");
         assert_eq!(json["state"]["max_attempts"], 7);

@@ -18,29 +18,12 @@ pub(crate) struct CircuitBreakerArgs {
     pub(crate) name: Option<LitStr>,
 }
 
-const VALID: &[&str] = &[
-    "threshold",
-    "window",
-    "cooldown",
-    "probes",
-    "failure_rate",
-    "min_calls",
-    "when",
-    "name",
-];
+const VALID: &[&str] =
+    &["threshold", "window", "cooldown", "probes", "failure_rate", "min_calls", "when", "name"];
 const RENAMED: &[(&str, &str)] = &[
-    (
-        "failure_threshold",
-        "use `threshold`: failures within `window` that open the circuit",
-    ),
-    (
-        "failures",
-        "use `threshold`: failures within `window` that open the circuit",
-    ),
-    (
-        "timeout",
-        "use `cooldown`: how long the circuit stays open before letting probes through",
-    ),
+    ("failure_threshold", "use `threshold`: failures within `window` that open the circuit"),
+    ("failures", "use `threshold`: failures within `window` that open the circuit"),
+    ("timeout", "use `cooldown`: how long the circuit stays open before letting probes through"),
     (
         "reset_timeout",
         "use `cooldown`: how long the circuit stays open before letting probes through",
@@ -49,10 +32,7 @@ const RENAMED: &[(&str, &str)] = &[
         "open_duration",
         "use `cooldown`: how long the circuit stays open before letting probes through",
     ),
-    (
-        "half_open_calls",
-        "use `probes`: calls let through while half-open",
-    ),
+    ("half_open_calls", "use `probes`: calls let through while half-open"),
     ("minimum_calls", "use `min_calls`"),
     ("rate", "use `failure_rate`, a fraction in (0, 1]"),
 ];
@@ -95,13 +75,10 @@ impl CircuitBreakerArgs {
                 }
                 "window" => duration(&value, false).map(|d| out.window = d.value),
                 "cooldown" => duration(&value, false).map(|d| out.cooldown = d.value),
-                "probes" => lit_int(
-                    &value,
-                    "the number of calls let through while half-open",
-                    1,
-                    10_000,
-                )
-                .map(|v| out.probes = v as u32),
+                "probes" => {
+                    lit_int(&value, "the number of calls let through while half-open", 1, 10_000)
+                        .map(|v| out.probes = v as u32)
+                }
                 "failure_rate" => {
                     rate_key = Some(key.clone());
                     lit_float(&value, "a failure share in (0, 1], like `failure_rate = 0.5`").and_then(|f| {

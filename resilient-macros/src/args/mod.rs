@@ -60,12 +60,7 @@ impl Keys {
         valid: &'static [&'static str],
         renamed: &'static [(&'static str, &'static str)],
     ) -> Self {
-        Self {
-            attr,
-            valid,
-            renamed,
-            seen: Vec::new(),
-        }
+        Self { attr, valid, renamed, seen: Vec::new() }
     }
 
     /// The key's name when it is valid and new; otherwise records why not.
@@ -94,10 +89,7 @@ impl Keys {
                 key.span(),
                 format!("`{name}` is given twice in `#[{}]`", self.attr),
             );
-            e.combine(syn::Error::new(
-                first.span(),
-                format!("first `{name}` is here"),
-            ));
+            e.combine(syn::Error::new(first.span(), format!("first `{name}` is here")));
             errors.push(e);
             return None;
         }
@@ -145,15 +137,9 @@ fn edit_distance(a: &str, b: &str) -> usize {
 
 /// A `name = "..."` value: a non-empty string.
 pub(crate) fn policy_name(value: &Expr) -> syn::Result<LitStr> {
-    let lit = values::lit_str(
-        value,
-        "a policy name in quotes, like `name = \"payments-db\"`",
-    )?;
+    let lit = values::lit_str(value, "a policy name in quotes, like `name = \"payments-db\"`")?;
     if lit.value().trim().is_empty() {
-        return Err(syn::Error::new(
-            lit.span(),
-            "the policy name must not be empty",
-        ));
+        return Err(syn::Error::new(lit.span(), "the policy name must not be empty"));
     }
     Ok(lit)
 }
@@ -166,15 +152,7 @@ mod tests {
 
     #[test]
     fn suggestions_are_near_misses_only() {
-        let valid = &[
-            "max",
-            "backoff",
-            "base",
-            "max_delay",
-            "jitter",
-            "when",
-            "budget",
-        ];
+        let valid = &["max", "backoff", "base", "max_delay", "jitter", "when", "budget"];
         assert_eq!(closest("maxx", valid), Some("max"));
         assert_eq!(closest("jiter", valid), Some("jitter"));
         assert_eq!(closest("bakoff", valid), Some("backoff"));

@@ -35,43 +35,22 @@ pub(crate) struct RetryArgs {
     pub(crate) name: Option<LitStr>,
 }
 
-const VALID: &[&str] = &[
-    "max",
-    "backoff",
-    "base",
-    "max_delay",
-    "jitter",
-    "when",
-    "budget",
-    "name",
-];
+const VALID: &[&str] = &["max", "backoff", "base", "max_delay", "jitter", "when", "budget", "name"];
 const RENAMED: &[(&str, &str)] = &[
     (
         "max_retries",
         "use `max`, which counts attempts in all, the first call included (`max_retries = 2` is `max = 3`)",
     ),
-    (
-        "retries",
-        "use `max`, which counts attempts in all, the first call included",
-    ),
-    (
-        "attempts",
-        "use `max`, which counts attempts in all, the first call included",
-    ),
-    (
-        "max_attempts",
-        "use `max`, which counts attempts in all, the first call included",
-    ),
+    ("retries", "use `max`, which counts attempts in all, the first call included"),
+    ("attempts", "use `max`, which counts attempts in all, the first call included"),
+    ("max_attempts", "use `max`, which counts attempts in all, the first call included"),
     ("delay", "use `base` for the first delay"),
     ("initial_delay", "use `base` for the first delay"),
     ("cap", "use `max_delay` for the cap on one delay"),
     ("max_backoff", "use `max_delay` for the cap on one delay"),
     ("retry_if", "use `when = <predicate>`"),
     ("predicate", "use `when = <predicate>`"),
-    (
-        "timeout",
-        "put `#[timeout(...)]` on the function as its own attribute",
-    ),
+    ("timeout", "put `#[timeout(...)]` on the function as its own attribute"),
 ];
 
 impl RetryArgs {
@@ -206,11 +185,7 @@ fn parse_jitter(value: &Expr) -> syn::Result<JitterKind> {
             format!("jitter {f} is outside [0, 1]; expected {EXPECTED}"),
         ));
     }
-    Ok(if f == 0.0 {
-        JitterKind::None
-    } else {
-        JitterKind::Proportional(f)
-    })
+    Ok(if f == 0.0 { JitterKind::None } else { JitterKind::Proportional(f) })
 }
 
 fn parse_budget(value: &Expr) -> syn::Result<Option<f64>> {
@@ -220,14 +195,11 @@ fn parse_budget(value: &Expr) -> syn::Result<Option<f64>> {
     if text == "off" {
         return Ok(None);
     }
-    let pct = text
-        .strip_suffix('%')
-        .and_then(|n| n.trim().parse::<f64>().ok());
+    let pct = text.strip_suffix('%').and_then(|n| n.trim().parse::<f64>().ok());
     match pct {
         Some(p) if (1.0..=100.0).contains(&p) => Ok(Some(p / 100.0)),
-        _ => Err(syn::Error::new(
-            s.span(),
-            format!("invalid budget `{text}`; expected {EXPECTED}"),
-        )),
+        _ => {
+            Err(syn::Error::new(s.span(), format!("invalid budget `{text}`; expected {EXPECTED}")))
+        }
     }
 }

@@ -26,22 +26,10 @@ pub(crate) struct TimeoutArgs {
 
 const VALID: &[&str] = &["initial", "min", "max", "warmup", "window", "name"];
 const RENAMED: &[(&str, &str)] = &[
-    (
-        "duration",
-        "give the duration as the first argument: `#[timeout(\"250ms\")]`",
-    ),
-    (
-        "after",
-        "give the duration as the first argument: `#[timeout(\"250ms\")]`",
-    ),
-    (
-        "default",
-        "use `initial`: the timeout used until enough samples exist",
-    ),
-    (
-        "samples",
-        "use `warmup`: samples needed before the percentile is trusted",
-    ),
+    ("duration", "give the duration as the first argument: `#[timeout(\"250ms\")]`"),
+    ("after", "give the duration as the first argument: `#[timeout(\"250ms\")]`"),
+    ("default", "use `initial`: the timeout used until enough samples exist"),
+    ("samples", "use `warmup`: samples needed before the percentile is trusted"),
 ];
 const RULE: &str = "a duration like \"250ms\" or an adaptive rule like \"p99*2\" (K times the NN-th percentile of recent latencies)";
 
@@ -61,9 +49,7 @@ fn parse_adaptive(text: &str) -> Option<Result<(f64, f64), String>> {
             )));
         }
         Err(_) => {
-            return Some(Err(format!(
-                "`p{pct}` is not a percentile; write p50, p99 or p99.9"
-            )));
+            return Some(Err(format!("`p{pct}` is not a percentile; write p50, p99 or p99.9")));
         }
     };
     let mult: f64 = match mult.trim().parse() {
@@ -96,11 +82,10 @@ impl TimeoutArgs {
         };
         let mut keys = Keys::new("timeout", VALID, RENAMED);
         let mut args = args.into_iter().peekable();
+        let rule_given = matches!(args.peek(), Some(Arg::Positional(_)));
         match args.peek() {
             Some(Arg::Positional(_)) => {
-                let Some(Arg::Positional(value)) = args.next() else {
-                    unreachable!()
-                };
+                let Some(Arg::Positional(value)) = args.next() else { unreachable!() };
                 match parse_rule(&value) {
                     Ok(rule) => out.rule = rule,
                     Err(e) => errors.push(e),
@@ -158,7 +143,7 @@ impl TimeoutArgs {
                 errors.push(e);
             }
         }
-        if let TimeoutRule::Fixed(_) = out.rule {
+        if let (TimeoutRule::Fixed(_), true) = (out.rule, rule_given) {
             for key in adaptive_only {
                 errors.error(&key, format!("`{key}` only applies to adaptive rules like \"p99*2\"; a fixed timeout has nothing to adapt"));
             }
@@ -179,10 +164,7 @@ fn parse_rule(value: &Expr) -> syn::Result<TimeoutRule> {
     let s = lit_str(value, RULE)?;
     let text = s.value();
     match parse_adaptive(&text) {
-        Some(Ok((percentile, multiplier))) => Ok(TimeoutRule::Adaptive {
-            percentile,
-            multiplier,
-        }),
+        Some(Ok((percentile, multiplier))) => Ok(TimeoutRule::Adaptive { percentile, multiplier }),
         Some(Err(message)) => Err(syn::Error::new(s.span(), message)),
         None => DurationLit::parse(&s, false).map(|d| TimeoutRule::Fixed(d.value)),
     }
@@ -197,30 +179,10 @@ mod tests {
         assert_eq!(parse_adaptive("p99*2"), Some(Ok((99.0, 2.0))));
         assert_eq!(parse_adaptive("p99.9*3"), Some(Ok((99.9, 3.0))));
         assert_eq!(parse_adaptive("p50*1.5"), Some(Ok((50.0, 1.5))));
-        assert!(
-            parse_adaptive("p101*2")
-                .unwrap()
-                .unwrap_err()
-                .contains("below 100")
-        );
-        assert!(
-            parse_adaptive("p99*x")
-                .unwrap()
-                .unwrap_err()
-                .contains("not a multiplier")
-        );
-        assert!(
-            parse_adaptive("p99*0")
-                .unwrap()
-                .unwrap_err()
-                .contains("above zero")
-        );
-        assert!(
-            parse_adaptive("p99")
-                .unwrap()
-                .unwrap_err()
-                .contains("lacks the multiplier")
-        );
+        assert!(parse_adaptive("p101*2").unwrap().unwrap_err().contains("below 100"));
+        assert!(parse_adaptive("p99*x").unwrap().unwrap_err().contains("not a multiplier"));
+        assert!(parse_adaptive("p99*0").unwrap().unwrap_err().contains("above zero"));
+        assert!(parse_adaptive("p99").unwrap().unwrap_err().contains("lacks the multiplier"));
         assert_eq!(parse_adaptive("250ms"), None);
     }
 }

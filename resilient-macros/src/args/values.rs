@@ -16,19 +16,13 @@ fn lit(expr: &Expr) -> Option<&Lit> {
 pub(crate) fn lit_str(expr: &Expr, expected: &str) -> syn::Result<LitStr> {
     match lit(expr) {
         Some(Lit::Str(s)) => Ok(s.clone()),
-        _ => Err(syn::Error::new_spanned(
-            expr,
-            format!("expected {expected}"),
-        )),
+        _ => Err(syn::Error::new_spanned(expr, format!("expected {expected}"))),
     }
 }
 
 /// A duration string such as `"250ms"`.
 pub(crate) fn duration(expr: &Expr, allow_zero: bool) -> syn::Result<DurationLit> {
-    let s = lit_str(
-        expr,
-        &format!("a duration in quotes: {}", crate::duration::ACCEPTED),
-    )?;
+    let s = lit_str(expr, &format!("a duration in quotes: {}", crate::duration::ACCEPTED))?;
     DurationLit::parse(&s, allow_zero)
 }
 

@@ -76,15 +76,10 @@ fn generate(info: FnInfo, layers: &[Layer]) -> TokenStream {
         ReplaceSelf.visit_block_mut(&mut block);
     }
     let fn_name = sig.ident.to_string();
-    let statics = layers
-        .iter()
-        .enumerate()
-        .map(|(i, l)| statics::declare(l, i, &fn_name));
+    let statics = layers.iter().enumerate().map(|(i, l)| statics::declare(l, i, &fn_name));
     let receiver = has_receiver.then(|| {
-        let this = bindings
-            .iter()
-            .find(|b| b.ident == "__resilient_self")
-            .expect("receiver binding");
+        let this =
+            bindings.iter().find(|b| b.ident == "__resilient_self").expect("receiver binding");
         let ident = &this.ident;
         // `mut self` is now mutated through the new name; the borrow keeps `unused_mut` quiet.
         match this.mutable {
@@ -101,15 +96,17 @@ fn generate(info: FnInfo, layers: &[Layer]) -> TokenStream {
     let pipeline = pipeline::build(&ctx, 0, &block);
     let rejects = layers.iter().any(Layer::rejects);
     let finish = if rejects {
-        // Spanned on the return type: a missing `From<resilient::Error>` is blamed there.
-        let check = quote_spanned! {output.span()=>
-            ::resilient::__private::assert_carries_rejection::<
-                <#output as ::resilient::__private::IsResult>::Err
-            >();
+        // Spanned on the return type: a missing `From<resilient::Error>` is blamed there, once.
+        let convert = match contains_impl_trait(&output) {
+            false => quote_spanned! {output.span()=>
+                ::resilient::__private::rejection_into::<
+                    <#output as ::resilient::__private::IsResult>::Err
+                >()
+            },
+            true => quote!(::resilient::__private::rejection_into()),
         };
-        let check = (!contains_impl_trait(&output)).then_some(check);
         let finish = quote_spanned!(output.span()=> ::resilient::__private::finish);
-        quote!(#check #finish(#pipeline.await))
+        quote!(#finish(#pipeline.await, #convert))
     } else {
         let finish = quote_spanned!(output.span()=> ::resilient::__private::finish_plain);
         quote!(#finish(#pipeline.await))

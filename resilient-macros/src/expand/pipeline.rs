@@ -48,11 +48,7 @@ pub(crate) fn build(ctx: &Ctx<'_>, index: usize, body: &Block) -> TokenStream {
                 }
                 None => quote!(::core::option::Option::None),
             };
-            let guard = if i.store.is_some() {
-                quote!(guard_shared)
-            } else {
-                quote!(guard)
-            };
+            let guard = if i.store.is_some() { quote!(guard_shared) } else { quote!(guard) };
             let key_ident = format_ident!("__resilient_key", span = Span::mixed_site());
             quote! {{
                 let #key_ident = #key;

@@ -96,19 +96,13 @@ pub(crate) fn declare(layer: &Layer, index: usize, fn_name: &str) -> TokenStream
                     let d = duration_tokens(d);
                     quote!(#p::Timeout::fixed(#d))
                 }
-                TimeoutRule::Adaptive {
-                    percentile,
-                    multiplier,
-                } => {
+                TimeoutRule::Adaptive { percentile, multiplier } => {
                     quote!(#p::Timeout::adaptive(#percentile, #multiplier))
                 }
             };
-            for (method, value) in [
-                ("initial", t.initial),
-                ("min", t.min),
-                ("max", t.max),
-                ("window", t.window),
-            ] {
+            for (method, value) in
+                [("initial", t.initial), ("min", t.min), ("max", t.max), ("window", t.window)]
+            {
                 if let Some(d) = value {
                     let method = format_ident!("{}", method);
                     let d = duration_tokens(d);

@@ -1,0 +1,6 @@
+#[resilient::timeout("250ms", warmup = 50, max = "1s")]
+async fn call() -> std::io::Result<()> {
+    Ok(())
+}
+
+fn main() {}

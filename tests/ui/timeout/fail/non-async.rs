@@ -1,0 +1,6 @@
+#[resilient::timeout("1s")]
+fn call() -> std::io::Result<()> {
+    Ok(())
+}
+
+fn main() {}
