@@ -1,0 +1,62 @@
+//! The right to run one call through a breaker, and how its outcome is recorded.
+
+use super::Inner;
+use super::machine::Ticket;
+
+/// A call let through by a [`CircuitBreaker`](super::CircuitBreaker); see
+/// [`try_acquire`](super::CircuitBreaker::try_acquire).
+///
+/// Settle it with [`success`](Self::success), [`failure`](Self::failure) or
+/// [`release`](Self::release). Dropping it unsettled (the call was cancelled or panicked) is a
+/// release: a half-open probe slot is freed for another probe and nothing is recorded, so a
+/// breaker can never stay stuck half-open.
+#[must_use = "a permit records nothing unless settled with success() or failure()"]
+#[derive(Debug)]
+pub struct Permit<'a> {
+    pub(super) breaker: &'a Inner,
+    pub(super) ticket: Ticket,
+    pub(super) settled: bool,
+}
+
+impl Permit<'_> {
+    /// The call succeeded. While closed and counting failures only, this does nothing at all;
+    /// a probe's success may close the circuit.
+    #[inline]
+    pub fn success(mut self) {
+        self.settled = true;
+        let b = self.breaker;
+        let transition = b.machine.success(self.ticket, || b.now());
+        b.report(transition);
+    }
+
+    /// The call failed: counted in the window (which may open the circuit), or, for a probe,
+    /// re-opens the circuit.
+    pub fn failure(mut self) {
+        self.settled = true;
+        let b = self.breaker;
+        let transition = b.machine.failure(self.ticket, || b.now());
+        b.report(transition);
+    }
+
+    /// The call ended in a way that counts as neither success nor failure (for example an error
+    /// the breaker's `when` does not count): frees a probe slot, records nothing. The same as
+    /// dropping the permit.
+    #[inline]
+    pub fn release(self) {
+        // Drop does it.
+    }
+
+    /// True for a half-open probe, false for a call let through by a closed circuit.
+    pub fn is_probe(&self) -> bool {
+        matches!(self.ticket, Ticket::Probe(_))
+    }
+}
+
+impl Drop for Permit<'_> {
+    #[inline]
+    fn drop(&mut self) {
+        if !self.settled {
+            self.breaker.machine.release(self.ticket);
+        }
+    }
+}
