@@ -1,7 +1,383 @@
-//! Idempotency keys and stores.
+//! Idempotency: the first call with a key runs, later calls with that key get its stored
+//! result.
+//!
+//! - Only `Ok` results are stored; after an `Err` (or a rejection) the next call runs again.
+//! - In process, a call arriving while another with the same key runs waits for that result
+//!   (single flight). With a [shared store](SharedStore) it gets
+//!   [`Error::IdempotencyInFlight`] at once, or after polling for
+//!   [`wait_in_flight`](IdempotencyBuilder::wait_in_flight).
+//! - A first call that is cancelled (its future dropped) or panics releases the key: waiters run
+//!   their own bodies instead of waiting forever.
+//! - With a fingerprint of the other arguments, the same key with different arguments gets
+//!   [`Error::IdempotencyKeyReused`] instead of another call's answer.
+//! - Keys are any `Display` text up to [`MAX_KEY_LEN`] bytes.
+//! - Expiry runs on tokio's clock, so `tokio::time::pause` controls every ttl.
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+//! use resilient_runtime::idempotency::{Idempotency, IdempotencyKey};
+//!
+//! let charges = Idempotency::builder().name("billing::charge").build();
+//! let key = IdempotencyKey::new();
+//! let first: Result<u32, resilient_runtime::Error> = charges.run(key, async { Ok(42) }).await;
+//! let again: Result<u32, resilient_runtime::Error> = charges.run(key, async { Ok(7) }).await;
+//! assert_eq!((first, again), (Ok(42), Ok(42)));
+//! # }
+//! ```
+
+mod key;
+mod local;
+#[cfg(feature = "redis")]
+mod redis;
+mod shared;
+mod store;
+mod text;
+
+use std::fmt::{self, Display};
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::time::Duration;
 
 use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+pub use key::IdempotencyKey;
+#[cfg(feature = "redis")]
+pub use redis::RedisStore;
+pub use store::{Claim, SharedStore, StoreError, StoreFuture, register_store};
+
+use crate::Outcome;
+use crate::error::{Error, PolicyName, StoreFailure};
+use crate::registry::{self, Inspect, PolicySnapshot, PolicyState};
+use local::LocalStore;
+use text::{KeyError, KeyText};
+
+/// The longest key accepted, in bytes of its `Display` text. Longer keys are rejected with
+/// [`Error::Store`]: they are almost surely a whole payload passed by mistake, and would make
+/// every stored entry that large.
+pub const MAX_KEY_LEN: usize = 1024;
+
+/// How long results are kept unless configured: one day, as `#[idempotent]`'s `ttl`.
+pub const DEFAULT_TTL: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// How many results the in-process store keeps unless configured.
+pub const DEFAULT_MAX_ENTRIES: u64 = 100_000;
+
+/// How long a shared-store marker holds a key unless configured (see
+/// [`IdempotencyBuilder::lease`]).
+pub const DEFAULT_LEASE: Duration = Duration::from_secs(30);
+
+/// Durations given to the builder are capped at this (about a century), so deadlines computed
+/// from them never overflow an `Instant`.
+const MAX_DURATION: Duration = Duration::from_secs(100 * 365 * 24 * 60 * 60);
+
+/// What the registry calls the in-process store.
+pub const IN_PROCESS: &str = "in-process";
+
+/// An idempotency policy. Cheap to clone; clones share the store and counters.
+#[derive(Clone)]
+pub struct Idempotency {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    name: PolicyName,
+    ttl: Duration,
+    lease: Duration,
+    wait_in_flight: Option<Duration>,
+    store: Option<String>,
+    local: LocalStore,
+    stats: Stats,
+}
+
+#[derive(Default)]
+struct Stats {
+    hits: AtomicU64,
+    misses: AtomicU64,
+    joins: AtomicU64,
+    conflicts: AtomicU64,
+    in_flight: AtomicU64,
+    store_errors: AtomicU64,
+}
+
+impl Stats {
+    fn add(counter: &AtomicU64) {
+        counter.fetch_add(1, Relaxed);
+    }
+}
+
+/// Builds an [`Idempotency`]; see [`Idempotency::builder`]. Comparable, so it can serve as the
+/// settings of a [named](crate::registry::named) policy.
+#[derive(Clone, Debug, PartialEq)]
+#[must_use]
+pub struct IdempotencyBuilder {
+    name: PolicyName,
+    ttl: Duration,
+    max_entries: u64,
+    store: Option<String>,
+    lease: Duration,
+    wait_in_flight: Option<Duration>,
+}
+
+impl IdempotencyBuilder {
+    /// The name the registry, errors and shared-store keys use (default `"idempotency"`).
+    /// Instances of one service must agree on it to share results.
+    pub fn name(mut self, name: impl Into<PolicyName>) -> Self {
+        self.name = name.into();
+        self
+    }
+
+    /// How long a result is kept (default [`DEFAULT_TTL`], 24 h), on tokio's clock.
+    pub fn ttl(mut self, ttl: Duration) -> Self {
+        self.ttl = ttl.min(MAX_DURATION);
+        self
+    }
+
+    /// The most results the in-process store keeps (default [`DEFAULT_MAX_ENTRIES`]).
+    ///
+    /// At the bound the oldest results are evicted before their ttl (all results of a policy
+    /// share one ttl, so the oldest is the closest to expiry anyway). A key whose result was
+    /// evicted runs its body again: size the bound for the keys expected within one ttl. The
+    /// store is sharded and the bound applies per shard (`max_entries` split evenly, rounded
+    /// down), so with unevenly hashed keys eviction may start a little before `max_entries`.
+    /// Calls still running are not counted and never evicted. Results are counted, not weighed:
+    /// large results take more memory each.
+    pub fn max_entries(mut self, max_entries: u64) -> Self {
+        self.max_entries = max_entries;
+        self
+    }
+
+    /// Keep results in the [shared store](SharedStore) registered under `name` (with
+    /// [`register_store`]) instead of in process. Calls then go through
+    /// [`Idempotency::guard_shared`] and results must be serde types.
+    pub fn store(mut self, name: impl Into<String>) -> Self {
+        self.store = Some(name.into());
+        self
+    }
+
+    /// Shared store only: how long a running call's marker holds its key (default
+    /// [`DEFAULT_LEASE`], 30 s). A process that dies mid-call blocks the key this long; a call
+    /// that runs longer than this loses exclusivity (a duplicate may run alongside it).
+    pub fn lease(mut self, lease: Duration) -> Self {
+        self.lease = lease.min(MAX_DURATION);
+        self
+    }
+
+    /// Shared store only: a duplicate arriving while the first call runs elsewhere polls for its
+    /// result for up to `wait` (then runs itself if the first failed or was cancelled, or gets
+    /// [`Error::IdempotencyInFlight`] if it is still running). Default: no wait, the duplicate
+    /// gets [`Error::IdempotencyInFlight`] at once.
+    pub fn wait_in_flight(mut self, wait: Duration) -> Self {
+        self.wait_in_flight = Some(wait.min(MAX_DURATION));
+        self
+    }
+
+    /// Builds the policy and lists it in the [registry](mod@crate::registry).
+    pub fn build(self) -> Idempotency {
+        let inner = Arc::new(Inner {
+            name: self.name,
+            ttl: self.ttl,
+            lease: self.lease,
+            wait_in_flight: self.wait_in_flight,
+            store: self.store,
+            local: LocalStore::new(self.max_entries),
+            stats: Stats::default(),
+        });
+        let weak: std::sync::Weak<dyn Inspect> = Arc::downgrade(&inner) as _;
+        registry::register(weak);
+        Idempotency { inner }
+    }
+}
+
+impl Idempotency {
+    /// A builder with the defaults of `#[idempotent]`: results kept 24 h in process, at most
+    /// [`DEFAULT_MAX_ENTRIES`] of them.
+    pub fn builder() -> IdempotencyBuilder {
+        IdempotencyBuilder {
+            name: PolicyName::from("idempotency"),
+            ttl: DEFAULT_TTL,
+            max_entries: DEFAULT_MAX_ENTRIES,
+            store: None,
+            lease: DEFAULT_LEASE,
+            wait_in_flight: None,
+        }
+    }
+
+    /// The policy's name.
+    pub fn name(&self) -> &str {
+        self.inner.name.as_str()
+    }
+
+    /// The name of the shared store this policy uses, or `None` for the in-process store.
+    pub fn store(&self) -> Option<&str> {
+        self.inner.store.as_deref()
+    }
+
+    /// Runs `fut` for the first call with `key` and hands its stored `Ok(Ok(_))` to later calls
+    /// within the ttl, using the in-process store. `fingerprint` (a hash of the other arguments)
+    /// turns a reuse of the key with other arguments into [`Error::IdempotencyKeyReused`].
+    ///
+    /// This is the layer `#[idempotent]` generates. A policy configured with a
+    /// [`store`](IdempotencyBuilder::store) must go through [`guard_shared`](Self::guard_shared);
+    /// here it rejects the call with [`Error::Store`] rather than silently keep results per
+    /// process. The future is `Send` when `fut`, `T` and `E` are.
+    pub fn guard<F, T, E>(
+        &self,
+        key: impl Display,
+        fingerprint: Option<u64>,
+        fut: F,
+    ) -> impl Future<Output = Outcome<T, E>>
+    where
+        F: Future<Output = Outcome<T, E>>,
+        T: Clone + Send + Sync + 'static,
+    {
+        // The key is formatted before the future is built, so the future holds its text, not
+        // the caller's key type (which need not be `Send`).
+        let key = self.key_text(&key);
+        let inner = &*self.inner;
+        async move {
+            let key = key?;
+            if let Some(store) = &inner.store {
+                return Err(inner.store_failure(format!(
+                    "the policy keeps results in store `{store}`, which needs serde results: \
+                     call `guard_shared`, not `guard`"
+                )));
+            }
+            inner.local.guard(inner, key.as_str(), fingerprint, fut).await
+        }
+    }
+
+    /// As [`guard`](Self::guard), with the [shared store](SharedStore) configured with
+    /// [`store`](IdempotencyBuilder::store): results cross processes as JSON.
+    ///
+    /// Fails with [`Error::Store`] if the policy names no store, if no store is registered under
+    /// its name, or if the store fails (a success whose result could not be stored included).
+    pub fn guard_shared<F, T, E>(
+        &self,
+        key: impl Display,
+        fingerprint: Option<u64>,
+        fut: F,
+    ) -> impl Future<Output = Outcome<T, E>>
+    where
+        F: Future<Output = Outcome<T, E>>,
+        T: Serialize + DeserializeOwned + Send + 'static,
+    {
+        let key = self.key_text(&key);
+        let inner = &*self.inner;
+        async move {
+            let key = key?;
+            let Some(store) = &inner.store else {
+                return Err(inner.store_failure(
+                    "the policy has no shared store: configure one with `.store(name)` \
+                     (`#[idempotent(store = \"name\")]`) or call `guard`"
+                        .to_owned(),
+                ));
+            };
+            shared::guard(inner, store, key.as_str(), fingerprint, fut).await
+        }
+    }
+
+    /// The API without macros: runs `fut` for the first call with `key`, in process; a
+    /// rejection reaches the caller as `E`.
+    pub fn run<F, T, E>(&self, key: impl Display, fut: F) -> impl Future<Output = Result<T, E>>
+    where
+        F: Future<Output = Result<T, E>>,
+        T: Clone + Send + Sync + 'static,
+        E: From<Error>,
+    {
+        let guarded = self.guard(key, None, async { Ok(fut.await) });
+        async { guarded.await.unwrap_or_else(|rejected| Err(rejected.into())) }
+    }
+
+    /// As [`run`](Self::run), with the configured shared store.
+    pub fn run_shared<F, T, E>(
+        &self,
+        key: impl Display,
+        fut: F,
+    ) -> impl Future<Output = Result<T, E>>
+    where
+        F: Future<Output = Result<T, E>>,
+        T: Serialize + DeserializeOwned + Send + 'static,
+        E: From<Error>,
+    {
+        let guarded = self.guard_shared(key, None, async { Ok(fut.await) });
+        async { guarded.await.unwrap_or_else(|rejected| Err(rejected.into())) }
+    }
+
+    fn key_text(&self, key: &impl Display) -> Result<KeyText, Error> {
+        KeyText::format(key).map_err(|e| {
+            self.inner.store_failure(match e {
+                KeyError::TooLong => format!("idempotency key longer than {MAX_KEY_LEN} bytes"),
+                KeyError::Display => "the idempotency key's `Display` returned an error".to_owned(),
+            })
+        })
+    }
+}
+
+impl Inner {
+    fn store_failure(&self, message: String) -> Error {
+        Stats::add(&self.stats.store_errors);
+        Error::Store(StoreFailure::new(self.name.clone(), message))
+    }
+}
+
+impl fmt::Debug for Idempotency {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let i = &self.inner;
+        f.debug_struct("Idempotency")
+            .field("name", &i.name)
+            .field("ttl", &i.ttl)
+            .field("store", &i.store.as_deref().unwrap_or(IN_PROCESS))
+            .finish_non_exhaustive()
+    }
+}
 
 /// An idempotency policy's state as the registry reports it.
 #[derive(Clone, Debug, Serialize)]
-pub struct IdempotencySnapshot {}
+pub struct IdempotencySnapshot {
+    /// How long results are kept.
+    pub ttl: Duration,
+    /// `"in-process"` or the name of the shared store.
+    pub store: String,
+    /// The in-process store's bound (`None` with a shared store).
+    pub max_entries: Option<u64>,
+    /// Keys held in process: results (expired ones not yet dropped included) and running calls
+    /// (`None` with a shared store).
+    pub entries: Option<u64>,
+    /// Calls answered from the store without running the body.
+    pub hits: u64,
+    /// Calls that ran the body.
+    pub misses: u64,
+    /// Calls that waited for a concurrent call with the same key and took its result (in
+    /// process; counted in `hits` too).
+    pub joins: u64,
+    /// Calls rejected because the key was used with other arguments.
+    pub conflicts: u64,
+    /// Calls rejected because a call with the same key was running elsewhere.
+    pub in_flight: u64,
+    /// Calls failed by the store (unreachable, unregistered, key too long, ...).
+    pub store_errors: u64,
+}
+
+impl Inspect for Inner {
+    fn snapshot(&self) -> PolicySnapshot {
+        let s = &self.stats;
+        let local = self.store.is_none();
+        PolicySnapshot {
+            name: self.name.to_string(),
+            state: PolicyState::Idempotency(IdempotencySnapshot {
+                ttl: self.ttl,
+                store: self.store.clone().unwrap_or_else(|| IN_PROCESS.to_owned()),
+                max_entries: local.then(|| self.local.max_entries()),
+                entries: local.then(|| self.local.entry_count()),
+                hits: s.hits.load(Relaxed),
+                misses: s.misses.load(Relaxed),
+                joins: s.joins.load(Relaxed),
+                conflicts: s.conflicts.load(Relaxed),
+                in_flight: s.in_flight.load(Relaxed),
+                store_errors: s.store_errors.load(Relaxed),
+            }),
+        }
+    }
+}
