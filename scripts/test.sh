@@ -17,6 +17,6 @@ cargo test --workspace --all-features
 if [ "${1:-}" != "--no-loom" ]; then
     # loom explores every interleaving of the breaker's atomics; it needs its own cfg, so its
     # own target directory keeps the main build cached.
-    RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-target}/loom" \
+    RUSTFLAGS="--cfg resilient_loom" CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-target}/loom" \
         cargo test -p resilient-runtime --release --lib breaker::loom
 fi

@@ -1,6 +1,7 @@
 //! The resilient attributes stacked on one function, outermost first, fused into one pipeline.
 
-use proc_macro2::TokenStream;
+use proc_macro2::{Span, TokenStream};
+use syn::spanned::Spanned;
 use syn::{Attribute, Meta};
 
 use crate::args::{self, CircuitBreakerArgs, IdempotentArgs, RetryArgs, TimeoutArgs, TimeoutRule};
@@ -15,6 +16,12 @@ pub(crate) enum Kind {
 }
 
 impl Kind {
+    pub(crate) fn from_name(name: &str) -> Option<Kind> {
+        [Kind::Retry, Kind::CircuitBreaker, Kind::Timeout, Kind::Idempotent]
+            .into_iter()
+            .find(|k| k.name() == name)
+    }
+
     pub(crate) fn name(self) -> &'static str {
         match self {
             Kind::Retry => "retry",
@@ -26,7 +33,7 @@ impl Kind {
 
     /// Recognises `#[retry]`, `#[resilient::retry]` and `#[::resilient::retry]` (and likewise for
     /// the others). Renamed imports are not recognised; they expand on their own, nested.
-    fn of(attr: &Attribute) -> Option<Kind> {
+    pub(crate) fn of(attr: &Attribute) -> Option<Kind> {
         let path = attr.path();
         let segments: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
         let last = match segments.as_slice() {
@@ -34,9 +41,7 @@ impl Kind {
             [krate, last] if krate == "resilient" => last,
             _ => return None,
         };
-        [Kind::Retry, Kind::CircuitBreaker, Kind::Timeout, Kind::Idempotent]
-            .into_iter()
-            .find(|k| k.name() == last)
+        Kind::from_name(last)
     }
 }
 
@@ -70,26 +75,29 @@ impl Layer {
     }
 }
 
-/// Takes the resilient attributes stacked below the one being expanded off `attrs`, parsed, in
-/// source order. The same attribute twice is an error at the second.
-pub(crate) fn take_stacked(
-    first: (Kind, proc_macro2::Span),
+/// The resilient attributes below the one being expanded, in source order, all fused into one
+/// pipeline (an attribute macro of another crate among them ends up wrapping the whole pipeline).
+/// They stay on the function with their arguments replaced by [`CONSUMED`], so their imports
+/// count as used and they expand to nothing. The same kind twice is an error at the second,
+/// which is removed.
+pub(crate) fn stacked_run(
+    seen: &mut Vec<Kind>,
     attrs: &mut Vec<Attribute>,
     errors: &mut Errors,
-) -> Vec<(Kind, TokenStream)> {
-    let mut seen = vec![first];
-    let mut taken = Vec::new();
-    attrs.retain(|attr| {
+) -> Vec<(Kind, TokenStream, Span)> {
+    let mut run = Vec::new();
+    attrs.retain_mut(|attr| {
         let Some(kind) = Kind::of(attr) else { return true };
         let tokens = match &attr.meta {
             Meta::Path(_) => TokenStream::new(),
             Meta::List(list) => list.tokens.clone(),
             Meta::NameValue(nv) => {
-                errors.error(nv, format!("write `#[{}(...)]`, with the arguments in parentheses", kind.name()));
+                let message = format!("write `#[{}(...)]`, with the arguments in parentheses", kind.name());
+                errors.error(nv, message);
                 return false;
             }
         };
-        if let Some((_, _)) = seen.iter().find(|(k, _)| *k == kind) {
+        if seen.contains(&kind) {
             errors.error(
                 attr,
                 format!(
@@ -99,11 +107,48 @@ pub(crate) fn take_stacked(
             );
             return false;
         }
-        seen.push((kind, proc_macro2::Span::call_site()));
-        taken.push((kind, tokens));
-        false
+        seen.push(kind);
+        run.push((kind, tokens, attr.span()));
+        let path = attr.path().clone();
+        attr.meta = syn::parse_quote!(#path(__resilient_consumed));
+        true
     });
-    taken
+    run
+}
+
+/// The arguments a fused attribute is left with: it has been applied already.
+pub(crate) fn is_consumed(args: &TokenStream) -> bool {
+    let mut tokens = args.clone().into_iter();
+    matches!((tokens.next(), tokens.next()), (Some(proc_macro2::TokenTree::Ident(i)), None) if i == "__resilient_consumed")
+}
+
+/// Built-in and tool attributes that do not touch the body.
+pub(crate) fn is_inert(attr: &Attribute) -> bool {
+    const INERT: &[&str] = &[
+        "doc",
+        "must_use",
+        "allow",
+        "warn",
+        "deny",
+        "forbid",
+        "expect",
+        "inline",
+        "cold",
+        "track_caller",
+        "deprecated",
+        "cfg",
+        "no_mangle",
+        "export_name",
+        "link_section",
+    ];
+    let path = attr.path();
+    match path.segments.first() {
+        Some(first) if path.segments.len() > 1 => {
+            ["rustfmt", "clippy", "diagnostic"].iter().any(|t| first.ident == t)
+        }
+        Some(only) => INERT.iter().any(|n| only.ident == n),
+        None => true,
+    }
 }
 
 /// Settings of neighbouring layers that contradict each other.

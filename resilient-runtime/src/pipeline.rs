@@ -167,6 +167,13 @@ where
     }
 }
 
+/// True while `breaker` is open (cooldown not over): a retry above it gives up rather than sleep
+/// against it.
+#[inline]
+pub fn circuit_open(breaker: &crate::breaker::CircuitBreaker) -> bool {
+    breaker.state() == crate::breaker::CircuitState::Open
+}
+
 /// An owned argument reused across attempts: cloned for every attempt but the last, which gets
 /// the original.
 #[derive(Debug)]

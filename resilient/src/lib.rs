@@ -40,11 +40,14 @@
 #[doc(inline)]
 pub use resilient_macros::{circuit_breaker, idempotent, retry, timeout};
 
+pub use resilient_runtime::idempotency::IdempotencyKey;
 pub use resilient_runtime::{Error, deadline, registry, rng};
 
 /// The policies, schedules and stores behind the attributes, usable without macros.
 pub mod runtime {
-    pub use resilient_runtime::{Outcome, backoff, error, pipeline, retry, timeout};
+    pub use resilient_runtime::{
+        Outcome, backoff, breaker, error, idempotency, pipeline, retry, timeout,
+    };
 }
 
 /// What generated code names. Not public API: it may change in any release.
@@ -52,7 +55,17 @@ pub mod runtime {
 pub mod __private {
     pub use resilient_runtime::backoff::{Backoff, Jitter, Schedule};
     pub use resilient_runtime::pipeline::*;
+    pub use resilient_runtime::breaker::{BreakerSettings, CircuitBreaker};
+    pub use resilient_runtime::idempotency::Idempotency;
     pub use resilient_runtime::retry::{BudgetSettings, Retry};
     pub use resilient_runtime::timeout::Timeout;
     pub use std::sync::LazyLock;
+
+    /// The marker a fused expansion leaves for later resilient attributes; expands to nothing.
+    #[macro_export]
+    #[doc(hidden)]
+    macro_rules! __resilient_fused {
+        ($($tokens:tt)*) => {};
+    }
+    pub use __resilient_fused as fused;
 }

@@ -15,6 +15,7 @@
 //! }
 //! ```
 
+mod marker;
 mod pipeline;
 mod statics;
 
@@ -29,21 +30,44 @@ use crate::layers::{self, Kind, Layer};
 
 /// Entry point shared by the four attributes.
 pub(crate) fn attribute(kind: Kind, args: TokenStream, item: TokenStream) -> TokenStream {
+    if layers::is_consumed(&args) {
+        // Fused into the pipeline by the resilient attribute above it.
+        return item;
+    }
     let mut errors = Errors::default();
-    let args_span = args.span();
-    let first = Layer::parse(kind, args, &mut errors);
     let Some(mut info) = item::analyse(item.clone(), kind.name(), &mut errors) else {
         // Keep the user's item so the rest of the crate still compiles and IDEs keep working.
         let errors = errors.to_compile_errors();
         return quote!(#errors #item);
     };
-    let stacked = layers::take_stacked((kind, args_span), &mut info.item.attrs, &mut errors);
+    // Layers an earlier expansion already applied, which this attribute (a renamed import that
+    // fusion did not recognise) joins now.
+    let marker = marker::find(&info.body);
+    let mut raw: Vec<(Kind, TokenStream, Span)> = Vec::new();
+    if let Some(m) = marker {
+        raw.extend(m.layers.into_iter().map(|(k, t)| (k, t, Span::call_site())));
+        info.body = m.body;
+    }
+    raw.push((kind, args, Span::call_site()));
+    let mut seen: Vec<Kind> = Vec::new();
+    for (k, _, span) in &raw {
+        if seen.contains(k) {
+            errors.push(syn::Error::new(
+                *span,
+                format!(
+                    "`#[{}]` is already on this function; one layer of each kind is enough",
+                    k.name()
+                ),
+            ));
+        }
+        seen.push(*k);
+    }
+    let run = layers::stacked_run(&mut seen, &mut info.item.attrs, &mut errors);
+    raw.extend(run);
     let mut all = Vec::new();
-    all.extend(first.map(|l| (l, Span::call_site())));
-    for (kind, tokens) in stacked {
-        let span = tokens.span();
-        if let Some(layer) = Layer::parse(kind, tokens, &mut errors) {
-            all.push((layer, span));
+    for (kind, tokens, span) in &raw {
+        if let Some(layer) = Layer::parse(*kind, tokens.clone(), &mut errors) {
+            all.push((layer, *span));
         }
     }
     layers::check_combination(&all, &mut errors);
@@ -59,15 +83,25 @@ pub(crate) fn attribute(kind: Kind, args: TokenStream, item: TokenStream) -> Tok
         }
     }
     if !errors.is_empty() {
+        // The function as written, without the resilient attributes (they would only repeat
+        // these errors), plus every error found.
         let errors = errors.to_compile_errors();
+        info.item.attrs.retain(|a| Kind::of(a).is_none());
+        *info.item.block = info.body.clone();
         let item = info.item.to_token_stream();
         return quote!(#errors #item);
     }
+    // A renamed resilient attribute still to expand needs the marker to find what was done.
+    let foreign = info.item.attrs.iter().any(|a| !layers::is_inert(a) && Kind::of(a).is_none());
+    let marker = foreign.then(|| {
+        let raw: Vec<(Kind, TokenStream)> = raw.iter().map(|(k, t, _)| (*k, t.clone())).collect();
+        marker::emit(&raw, &info.body)
+    });
     let layers: Vec<Layer> = all.into_iter().map(|(l, _)| l).collect();
-    generate(info, &layers)
+    generate(info, &layers, marker)
 }
 
-fn generate(info: FnInfo, layers: &[Layer]) -> TokenStream {
+fn generate(info: FnInfo, layers: &[Layer], marker: Option<TokenStream>) -> TokenStream {
     let default_key = info.default_idempotency_key().cloned();
     let FnInfo { item, body, boxed, bindings, has_receiver, output } = info;
     let syn::ItemFn { attrs, vis, sig, .. } = item;
@@ -112,6 +146,7 @@ fn generate(info: FnInfo, layers: &[Layer]) -> TokenStream {
         quote!(#finish(#pipeline.await))
     };
     let body = quote! {
+        #marker
         #(#statics)*
         #receiver
         #finish

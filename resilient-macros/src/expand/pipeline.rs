@@ -139,6 +139,14 @@ fn retry_loop(
         (false, Some(w)) => quote_spanned!(w.span()=> #p::retryable_plain(&#out, #w)),
         (false, None) => quote!(#p::retryable_plain(&#out, #p::every_error)),
     };
+    // No sleeping against a circuit the last attempt just opened: the breakers below are asked.
+    let breakers = ctx.layers.iter().enumerate().skip(index + 1).filter_map(|(i, l)| {
+        matches!(l, Layer::CircuitBreaker(_)).then(|| {
+            let b = statics::ident(i);
+            quote!(&& !#p::circuit_open(&#b))
+        })
+    });
+    let retryable = quote!(#retryable #(#breakers)*);
     quote! {
         async move {
             let mut #attempts = #policy.attempts();
