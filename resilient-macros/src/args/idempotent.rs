@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use syn::{Expr, LitStr};
 
-use super::{Arg, Keys, duration, lit_str, policy_name};
+use super::{Arg, Keys, duration, lit_int, lit_str, policy_name};
 use crate::errors::Errors;
 
 pub(crate) struct IdempotentArgs {
@@ -12,10 +12,13 @@ pub(crate) struct IdempotentArgs {
     pub(crate) ttl: Duration,
     pub(crate) store: Option<LitStr>,
     pub(crate) fingerprint: Option<Expr>,
+    pub(crate) max_entries: Option<u64>,
+    pub(crate) wait_in_flight: Option<Duration>,
     pub(crate) name: Option<LitStr>,
 }
 
-const VALID: &[&str] = &["key", "ttl", "store", "fingerprint", "name"];
+const VALID: &[&str] =
+    &["key", "ttl", "store", "fingerprint", "max_entries", "wait_in_flight", "name"];
 const RENAMED: &[(&str, &str)] = &[
     ("idempotency_key", "use `key = <expression>`"),
     ("expiry", "use `ttl`: how long a result is kept"),
@@ -30,9 +33,12 @@ impl IdempotentArgs {
             ttl: Duration::from_secs(24 * 3600),
             store: None,
             fingerprint: None,
+            max_entries: None,
+            wait_in_flight: None,
             name: None,
         };
         let mut keys = Keys::new("idempotent", VALID, RENAMED);
+        let (mut wait_key, mut max_key) = (None::<syn::Ident>, None::<syn::Ident>);
         for arg in args {
             let (key, value) = match arg {
                 Arg::KeyValue { key, value } => (key, value),
@@ -44,6 +50,11 @@ impl IdempotentArgs {
             let Some(name) = keys.accept(&key, errors) else {
                 continue;
             };
+            match name.as_str() {
+                "wait_in_flight" => wait_key = Some(key.clone()),
+                "max_entries" => max_key = Some(key.clone()),
+                _ => {}
+            }
             let parsed: syn::Result<()> = match name.as_str() {
                 "key" => {
                     out.key = Some(value);
@@ -59,11 +70,28 @@ impl IdempotentArgs {
                     out.fingerprint = Some(value);
                     Ok(())
                 }
+                "max_entries" => {
+                    lit_int(&value, "the most results the in-process store keeps", 1, u64::MAX)
+                        .map(|n| out.max_entries = Some(n))
+                }
+                "wait_in_flight" => {
+                    duration(&value, false).map(|d| out.wait_in_flight = Some(d.value))
+                }
                 "name" => policy_name(&value).map(|n| out.name = Some(n)),
                 _ => unreachable!("every valid key is handled"),
             };
             if let Err(e) = parsed {
                 errors.push(e);
+            }
+        }
+        if let (Some(_), None) = (&out.wait_in_flight, &out.store) {
+            if let Some(k) = wait_key {
+                errors.error(&k, "`wait_in_flight` applies to shared stores (`store = \"...\"`); in process, duplicates always wait for the first call");
+            }
+        }
+        if let (Some(_), Some(_)) = (&out.max_entries, &out.store) {
+            if let Some(k) = max_key {
+                errors.error(&k, "`max_entries` bounds the in-process store; a shared store (`store = \"...\"`) is bounded by its own configuration");
             }
         }
         out

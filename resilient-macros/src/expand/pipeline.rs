@@ -126,9 +126,16 @@ fn retry_loop(
                 // keeps `unused_mut` quiet about the original.
                 let quiet = b.mutable.then(|| quote!(let _ = &mut #ident;));
                 keep.push(quote!(#quiet let mut #reuse = #new;));
-                rebind.push(quote!(let #mutability #ident = #reuse.next(#attempts.is_last());));
+                // Outer layers (an idempotency key) may be the only users of an argument.
+                rebind.push(quote! {
+                    #[allow(unused_variables)]
+                    let #mutability #ident = #reuse.next(#attempts.is_last());
+                });
             }
-            Passing::Unique => rebind.push(quote!(let #ident = &mut *#ident;)),
+            Passing::Unique => rebind.push(quote! {
+                #[allow(unused_variables)]
+                let #ident = &mut *#ident;
+            }),
             Passing::Owned | Passing::Shared => {}
         }
     }

@@ -118,9 +118,14 @@ pub(crate) fn declare(layer: &Layer, index: usize, fn_name: &str) -> TokenStream
             let name = name_of(&i.name);
             let ttl = duration_tokens(i.ttl);
             let store = i.store.as_ref().map(|s| quote!(.store(#s)));
+            let max = i.max_entries.map(|n| quote!(.max_entries(#n)));
+            let wait = i.wait_in_flight.map(|d| {
+                let d = duration_tokens(d);
+                quote!(.wait_in_flight(#d))
+            });
             (
                 quote!(#p::Idempotency),
-                quote!(#p::Idempotency::builder().name(#name).ttl(#ttl)#store.build()),
+                quote!(#p::Idempotency::builder().name(#name).ttl(#ttl)#store #max #wait.build()),
             )
         }
     };

@@ -1,0 +1,86 @@
+//! `#[idempotent(store = ...)]` against a real redis-server (started by `scripts/test.sh`), with
+//! two independent connections standing for two instances of a service.
+#![cfg(feature = "redis")]
+
+use std::sync::atomic::{AtomicU32, Ordering::SeqCst};
+use std::time::Duration;
+
+use resilient::idempotent;
+use resilient::runtime::idempotency::{RedisStore, register_store};
+use resilient_tests::AppError;
+use tokio::sync::OnceCell;
+
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+struct Receipt {
+    charge: String,
+    by: char,
+}
+
+async fn stores() {
+    static READY: OnceCell<()> = OnceCell::const_new();
+    READY
+        .get_or_init(|| async {
+            let url = std::env::var("RESILIENT_REDIS_URL")
+                .unwrap_or_else(|_| "redis://127.0.0.1:6379/".into());
+            for name in ["macro-redis-a", "macro-redis-b"] {
+                let store = RedisStore::connect(&url).await.unwrap_or_else(|e| {
+                    panic!("Redis is not reachable at {url} ({e}); run scripts/redis.sh")
+                });
+                register_store(name, store);
+            }
+        })
+        .await;
+}
+
+static RUNS: AtomicU32 = AtomicU32::new(0);
+
+#[idempotent(key = key, store = "macro-redis-a", name = "macro-charge", ttl = "1m")]
+async fn instance_a(key: String, fail: bool) -> Result<Receipt, AppError> {
+    RUNS.fetch_add(1, SeqCst);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    if fail { Err(AppError::Transient) } else { Ok(Receipt { charge: key, by: 'a' }) }
+}
+
+#[idempotent(key = key, store = "macro-redis-b", name = "macro-charge", ttl = "1m")]
+async fn instance_b(key: String) -> Result<Receipt, AppError> {
+    RUNS.fetch_add(1, SeqCst);
+    Ok(Receipt { charge: key, by: 'b' })
+}
+
+fn unique(tag: &str) -> String {
+    format!("{tag}-{}", resilient::IdempotencyKey::new())
+}
+
+// One test, one runtime: a Redis connection lives on the runtime that opened it, so the stores
+// registered for these functions must not outlive their runtime (as they would across several
+// `#[tokio::test]`s, each with its own runtime).
+#[tokio::test]
+async fn against_redis() {
+    stores().await;
+    a_result_stored_by_one_instance_answers_the_other().await;
+    a_duplicate_in_flight_elsewhere_is_told_so().await;
+    errors_are_not_stored_in_redis_either().await;
+}
+
+async fn a_result_stored_by_one_instance_answers_the_other() {
+    let key = unique("hit");
+    let first = instance_a(key.clone(), false).await.unwrap();
+    assert_eq!(first.by, 'a');
+    assert_eq!(instance_b(key).await.unwrap(), first, "instance b got a's stored answer");
+}
+
+async fn a_duplicate_in_flight_elsewhere_is_told_so() {
+    let key = unique("in-flight");
+    let running = tokio::spawn(instance_a(key.clone(), false));
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let err = instance_b(key.clone()).await.unwrap_err();
+    assert!(matches!(err, AppError::Rejected(resilient::Error::IdempotencyInFlight(_))), "{err:?}");
+    let receipt = running.await.unwrap().unwrap();
+    assert_eq!(instance_b(key).await.unwrap(), receipt);
+}
+
+async fn errors_are_not_stored_in_redis_either() {
+    let key = unique("error");
+    assert_eq!(instance_a(key.clone(), true).await, Err(AppError::Transient));
+    assert_eq!(instance_b(key).await.unwrap().by, 'b', "b ran the body after a's failure");
+}
