@@ -41,7 +41,9 @@ async fn fetch_user(id: u64, started: Instant) -> Result<String, FetchError> {
 
 #[tokio::main]
 async fn main() {
-    println!("A flaky call, retried with exponential backoff (100 ms, 200 ms, ... plus up to 10% jitter):");
+    println!(
+        "A flaky call, retried with exponential backoff (100 ms, 200 ms, ... plus up to 10% jitter):"
+    );
     let user = fetch_user(42, Instant::now()).await;
     println!("=> {user:?}\n");
 

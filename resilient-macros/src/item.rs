@@ -73,7 +73,7 @@ pub(crate) fn analyse(item: TokenStream, attr: &str, errors: &mut Errors) -> Opt
     let boxed = boxed_future(&item);
     if item.sig.asyncness.is_none() && boxed.is_none() {
         errors.error(
-            &item.sig.fn_token,
+            item.sig.fn_token,
             format!(
                 "`#[{attr}]` works on `async fn`s; make this function `async fn {}`",
                 item.sig.ident

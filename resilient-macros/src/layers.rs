@@ -161,9 +161,11 @@ pub(crate) fn check_combination(layers: &[(Layer, proc_macro2::Span)], errors: &
             Layer::Retry(r) => Some(r),
             _ => None,
         });
-        if let Some(r) = retry {
-            if r.max > 1 && r.base >= *limit {
-                errors.push(syn::Error::new(
+        if let Some(r) = retry
+            && r.max > 1
+            && r.base >= *limit
+        {
+            errors.push(syn::Error::new(
                     *span,
                     format!(
                         "this timeout ({limit:?}) bounds all attempts of the `#[retry]` below it, whose first delay is {:?}: \
@@ -171,7 +173,6 @@ pub(crate) fn check_combination(layers: &[(Layer, proc_macro2::Span)], errors: &
                         r.base
                     ),
                 ));
-            }
         }
     }
 }

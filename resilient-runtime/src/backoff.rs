@@ -66,12 +66,7 @@ impl Schedule {
     /// A schedule with the given growth and first delay, the default cap ([`DEFAULT_MAX_DELAY`])
     /// and the seed's 10 % jitter.
     pub const fn new(backoff: Backoff, base: Duration) -> Self {
-        Self {
-            backoff,
-            base,
-            max_delay: DEFAULT_MAX_DELAY,
-            jitter: Jitter::Proportional(0.1),
-        }
+        Self { backoff, base, max_delay: DEFAULT_MAX_DELAY, jitter: Jitter::Proportional(0.1) }
     }
 
     /// `base · 2ⁿ`, 10 % jitter.
@@ -114,12 +109,7 @@ impl Schedule {
 
     /// The delays, drawing jitter from `rng`.
     pub fn delays_with<R: Rng>(&self, rng: R) -> Delays<R> {
-        Delays {
-            schedule: *self,
-            retry: 0,
-            previous: self.base,
-            rng,
-        }
+        Delays { schedule: *self, retry: 0, previous: self.base, rng }
     }
 
     /// The delay before retry `n` before jitter and cap (not meaningful for
@@ -210,10 +200,7 @@ mod tests {
             none(Schedule::linear(10 * MS)),
             [10, 20, 30, 40, 50].map(Duration::from_millis)
         );
-        assert_eq!(
-            none(Schedule::fixed(10 * MS)),
-            [10; 5].map(Duration::from_millis)
-        );
+        assert_eq!(none(Schedule::fixed(10 * MS)), [10; 5].map(Duration::from_millis));
         assert_eq!(
             none(Schedule::exponential(10 * MS).max_delay(35 * MS)),
             [10, 20, 35, 35, 35].map(Duration::from_millis)
@@ -237,33 +224,21 @@ mod tests {
             (Jitter::Full, 0.0, 1.0),
             (Jitter::Equal, 0.5, 1.0),
         ] {
-            let s = Schedule::exponential(100 * MS)
-                .jitter(jitter)
-                .max_delay(Duration::MAX);
+            let s = Schedule::exponential(100 * MS).jitter(jitter).max_delay(Duration::MAX);
             let delays = take(s, 8);
             for (n, d) in delays.iter().enumerate() {
                 let nominal = s.nominal(n as u32).as_secs_f64();
                 let x = d.as_secs_f64() / nominal;
-                assert!(
-                    (lo..=hi).contains(&x),
-                    "{jitter:?}: delay {n} is {x}×nominal"
-                );
+                assert!((lo..=hi).contains(&x), "{jitter:?}: delay {n} is {x}×nominal");
             }
             // Real randomness: not all draws land on the nominal value.
-            assert!(
-                delays
-                    .iter()
-                    .enumerate()
-                    .any(|(n, d)| *d != s.nominal(n as u32))
-            );
+            assert!(delays.iter().enumerate().any(|(n, d)| *d != s.nominal(n as u32)));
         }
     }
 
     #[test]
     fn jitter_never_exceeds_the_cap() {
-        let s = Schedule::fixed(100 * MS)
-            .jitter(Jitter::Proportional(1.0))
-            .max_delay(120 * MS);
+        let s = Schedule::fixed(100 * MS).jitter(Jitter::Proportional(1.0)).max_delay(120 * MS);
         assert!(take(s, 50).iter().all(|d| *d <= 120 * MS));
     }
 
@@ -279,10 +254,7 @@ mod tests {
             );
             prev = *d;
         }
-        assert!(
-            delays.iter().any(|d| *d > 100 * MS),
-            "grows over time: {delays:?}"
-        );
+        assert!(delays.iter().any(|d| *d > 100 * MS), "grows over time: {delays:?}");
     }
 
     #[test]

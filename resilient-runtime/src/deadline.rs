@@ -56,10 +56,7 @@ pub fn tighten(deadline: Instant) -> Instant {
 /// # }
 /// ```
 pub fn scope<F: Future>(deadline: Instant, fut: F) -> Scoped<F> {
-    Scoped {
-        deadline: Some(tighten(deadline)),
-        fut,
-    }
+    Scoped { deadline: Some(tighten(deadline)), fut }
 }
 
 pin_project_lite::pin_project! {

@@ -33,10 +33,7 @@ pub struct CircuitOpen {
 impl CircuitOpen {
     /// Builds the details: the breaker's name and how long until it lets probes through.
     pub fn new(policy: impl Into<PolicyName>, retry_after: Duration) -> Self {
-        Self {
-            policy: policy.into(),
-            retry_after,
-        }
+        Self { policy: policy.into(), retry_after }
     }
 
     /// How long until the breaker lets probe calls through (zero when half-open and full).
@@ -55,10 +52,7 @@ pub struct Elapsed {
 impl Elapsed {
     /// Builds the details: the timeout's name and the duration that applied.
     pub fn new(policy: impl Into<PolicyName>, after: Duration) -> Self {
-        Self {
-            policy: policy.into(),
-            after,
-        }
+        Self { policy: policy.into(), after }
     }
 
     /// The time limit that applied to the call (the smaller of its own and the caller's deadline).
@@ -77,10 +71,7 @@ pub struct KeyConflict {
 impl KeyConflict {
     /// Builds the details: the policy's name and the key concerned.
     pub fn new(policy: impl Into<PolicyName>, key: impl Into<Arc<str>>) -> Self {
-        Self {
-            policy: policy.into(),
-            key: key.into(),
-        }
+        Self { policy: policy.into(), key: key.into() }
     }
 
     /// The idempotency key concerned.
@@ -99,10 +90,7 @@ pub struct StoreFailure {
 impl StoreFailure {
     /// Builds the details: the policy's name and what went wrong.
     pub fn new(policy: impl Into<PolicyName>, message: impl Into<Arc<str>>) -> Self {
-        Self {
-            policy: policy.into(),
-            message: message.into(),
-        }
+        Self { policy: policy.into(), message: message.into() }
     }
 
     /// What went wrong, as the store reported it.
@@ -193,11 +181,9 @@ impl Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Error::CircuitOpen(d) => write!(
-                f,
-                "circuit breaker `{}` is open; retry in {:?}",
-                d.policy, d.retry_after
-            ),
+            Error::CircuitOpen(d) => {
+                write!(f, "circuit breaker `{}` is open; retry in {:?}", d.policy, d.retry_after)
+            }
             Error::Timeout(d) => write!(f, "`{}` timed out after {:?}", d.policy, d.after),
             Error::IdempotencyInFlight(d) => write!(
                 f,

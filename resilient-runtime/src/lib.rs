@@ -9,9 +9,9 @@ pub mod breaker;
 pub mod deadline;
 pub mod error;
 pub mod idempotency;
+pub mod pipeline;
 pub mod registry;
 pub mod retry;
-pub mod pipeline;
 pub mod rng;
 pub mod timeout;
 

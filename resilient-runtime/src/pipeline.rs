@@ -122,7 +122,9 @@ pub fn finish<R: IsResult>(outcome: Outcome<R::Ok, R::Err>, convert: fn(Error) -
 pub fn finish_plain<R: IsResult>(outcome: Outcome<R::Ok, R::Err>) -> R {
     R::from_result(match outcome {
         Ok(result) => result,
-        Err(rejection) => unreachable!("no layer of this pipeline rejects calls, yet one did: {rejection}"),
+        Err(rejection) => {
+            unreachable!("no layer of this pipeline rejects calls, yet one did: {rejection}")
+        }
     })
 }
 
@@ -259,8 +261,10 @@ mod tests {
 
     #[test]
     fn retry_verdicts() {
-        let timeout: Outcome<(), AppError> = Err(Error::Timeout(Elapsed::new("t", Duration::from_secs(1))));
-        let open: Outcome<(), AppError> = Err(Error::CircuitOpen(CircuitOpen::new("b", Duration::ZERO)));
+        let timeout: Outcome<(), AppError> =
+            Err(Error::Timeout(Elapsed::new("t", Duration::from_secs(1))));
+        let open: Outcome<(), AppError> =
+            Err(Error::CircuitOpen(CircuitOpen::new("b", Duration::ZERO)));
         let flaky: Outcome<(), AppError> = Ok(Err(AppError::Flaky));
         let fatal: Outcome<(), AppError> = Ok(Err(AppError::Fatal));
         assert!(retryable(&flaky, transient));
@@ -276,7 +280,10 @@ mod tests {
     fn finish_converts_rejections() {
         let open = Error::CircuitOpen(CircuitOpen::new("b", Duration::ZERO));
         let convert = rejection_into::<AppError>();
-        assert_eq!(finish::<Result<(), AppError>>(Err(open.clone()), convert), Err(AppError::Rejected(open)));
+        assert_eq!(
+            finish::<Result<(), AppError>>(Err(open.clone()), convert),
+            Err(AppError::Rejected(open))
+        );
         assert_eq!(finish::<Result<u8, AppError>>(Ok(Ok(1)), convert), Ok(1));
     }
 

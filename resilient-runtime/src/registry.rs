@@ -78,10 +78,7 @@ struct Registry {
 
 fn registry() -> MutexGuard<'static, Registry> {
     static REGISTRY: OnceLock<Mutex<Registry>> = OnceLock::new();
-    REGISTRY
-        .get_or_init(Default::default)
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
+    REGISTRY.get_or_init(Default::default).lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// Lists every live policy with its current state.
@@ -99,15 +96,8 @@ pub fn snapshot() -> Snapshot {
         (reg.live.clone(), reg.conflicts.clone())
     };
     // Snapshots are taken outside the lock: a policy's own snapshot may take time.
-    let policies = live
-        .iter()
-        .filter_map(Weak::upgrade)
-        .map(|p| p.snapshot())
-        .collect();
-    Snapshot {
-        policies,
-        conflicts,
-    }
+    let policies = live.iter().filter_map(Weak::upgrade).map(|p| p.snapshot()).collect();
+    Snapshot { policies, conflicts }
 }
 
 /// Adds a policy to the registry; it stays listed while any handle to it lives.
@@ -156,9 +146,5 @@ where
         .named
         .entry(name.to_owned())
         .or_insert_with(|| (Box::new((policy.clone(), settings)), text));
-    entry
-        .0
-        .downcast_ref::<(T, S)>()
-        .map(|(p, _)| p.clone())
-        .unwrap_or(policy)
+    entry.0.downcast_ref::<(T, S)>().map(|(p, _)| p.clone()).unwrap_or(policy)
 }

@@ -1,7 +1,7 @@
 //! `#[circuit_breaker]` behaviour under paused tokio time: the seed's state machine, driven
 //! through annotated functions.
 
-use std::sync::atomic::{AtomicU32, AtomicBool, Ordering::SeqCst};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering::SeqCst};
 use std::time::Duration;
 
 use resilient::runtime::breaker::CircuitState;
@@ -79,7 +79,11 @@ mod transitions {
         advance(Duration::from_secs(17)).await;
         sporadic().await.unwrap_err();
         sporadic().await.unwrap_err();
-        assert_eq!(state_of("window-expiry")["state"], "closed", "only 2 failures in the last 16 s");
+        assert_eq!(
+            state_of("window-expiry")["state"],
+            "closed",
+            "only 2 failures in the last 16 s"
+        );
         sporadic().await.unwrap_err();
         assert_eq!(state_of("window-expiry")["state"], "open");
     }
@@ -92,7 +96,7 @@ mod rules {
 
     #[circuit_breaker(failure_rate = 0.5, min_calls = 10, window = "10s", name = "rate")]
     async fn half_fail() -> Result<(), AppError> {
-        if N.fetch_add(1, SeqCst) % 2 == 0 { Err(AppError::Transient) } else { Ok(()) }
+        if N.fetch_add(1, SeqCst).is_multiple_of(2) { Err(AppError::Transient) } else { Ok(()) }
     }
 
     #[tokio::test(start_paused = true)]
@@ -119,7 +123,11 @@ mod rules {
         for _ in 0..10 {
             assert_eq!(permanent().await, Err(AppError::Permanent));
         }
-        assert_eq!(state_of("when")["state"], "closed", "permanent errors are the caller's, not the dependency's");
+        assert_eq!(
+            state_of("when")["state"],
+            "closed",
+            "permanent errors are the caller's, not the dependency's"
+        );
         assert_eq!(PERM.load(SeqCst), 10);
     }
 }
@@ -228,7 +236,11 @@ mod composition {
         // gives up at once with the last error instead of sleeping against the open circuit.
         assert_eq!(flaky().await, Err(AppError::Transient));
         assert_eq!(ATTEMPTS.count(), 3);
-        assert_eq!(start.elapsed(), 300 * MS, "100 + 200 ms of backoff, nothing after the breaker opened");
+        assert_eq!(
+            start.elapsed(),
+            300 * MS,
+            "100 + 200 ms of backoff, nothing after the breaker opened"
+        );
         // The next call is rejected without running or sleeping.
         let start = Instant::now();
         assert!(rejected(&flaky().await));

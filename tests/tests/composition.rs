@@ -47,7 +47,11 @@ mod renamed_imports {
     async fn timeout_above_retry_bounds_all_attempts() {
         let start = Instant::now();
         assert_eq!(one_deadline().await, Err(AppError::Transient));
-        assert_eq!(OUTER.count(), 2, "attempts at 0 and 100 ms; a 200 ms sleep would pass the deadline");
+        assert_eq!(
+            OUTER.count(),
+            2,
+            "attempts at 0 and 100 ms; a 200 ms sleep would pass the deadline"
+        );
         assert_eq!(start.elapsed(), 100 * MS);
     }
 }

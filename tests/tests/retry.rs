@@ -281,6 +281,7 @@ mod arguments {
         assert_eq!(clones.load(SeqCst), 1);
     }
 
+    #[allow(clippy::toplevel_ref_arg)] // a `ref` binding in the signature is part of what is tested
     #[retry(max = 3, base = "1ms", budget = "off")]
     async fn patterns(
         (a, mut b): (u32, String),

@@ -84,15 +84,15 @@ impl IdempotentArgs {
                 errors.push(e);
             }
         }
-        if let (Some(_), None) = (&out.wait_in_flight, &out.store) {
-            if let Some(k) = wait_key {
-                errors.error(&k, "`wait_in_flight` applies to shared stores (`store = \"...\"`); in process, duplicates always wait for the first call");
-            }
+        if let (Some(_), None) = (&out.wait_in_flight, &out.store)
+            && let Some(k) = wait_key
+        {
+            errors.error(&k, "`wait_in_flight` applies to shared stores (`store = \"...\"`); in process, duplicates always wait for the first call");
         }
-        if let (Some(_), Some(_)) = (&out.max_entries, &out.store) {
-            if let Some(k) = max_key {
-                errors.error(&k, "`max_entries` bounds the in-process store; a shared store (`store = \"...\"`) is bounded by its own configuration");
-            }
+        if let (Some(_), Some(_)) = (&out.max_entries, &out.store)
+            && let Some(k) = max_key
+        {
+            errors.error(&k, "`max_entries` bounds the in-process store; a shared store (`store = \"...\"`) is bounded by its own configuration");
         }
         out
     }

@@ -148,13 +148,11 @@ impl TimeoutArgs {
                 errors.error(&key, format!("`{key}` only applies to adaptive rules like \"p99*2\"; a fixed timeout has nothing to adapt"));
             }
         }
-        if let (Some((lo, _)), Some((hi, hi_expr))) = (&min, &max) {
-            if lo.value > hi.value {
-                errors.error(
-                    hi_expr,
-                    format!("`max` ({:?}) is below `min` ({:?})", hi.value, lo.value),
-                );
-            }
+        if let (Some((lo, _)), Some((hi, hi_expr))) = (&min, &max)
+            && lo.value > hi.value
+        {
+            errors
+                .error(hi_expr, format!("`max` ({:?}) is below `min` ({:?})", hi.value, lo.value));
         }
         out
     }

@@ -72,14 +72,15 @@ pub(crate) fn attribute(kind: Kind, args: TokenStream, item: TokenStream) -> Tok
     }
     layers::check_combination(&all, &mut errors);
     for (layer, span) in &all {
-        if let Layer::Idempotent(i) = layer {
-            if i.key.is_none() && info.default_idempotency_key().is_none() {
-                errors.push(syn::Error::new(
+        if let Layer::Idempotent(i) = layer
+            && i.key.is_none()
+            && info.default_idempotency_key().is_none()
+        {
+            errors.push(syn::Error::new(
                     *span,
                     "`#[idempotent]` needs a key: write `key = <expression over the arguments>` (like `key = request.id`), \
                      or take an argument of type `resilient::IdempotencyKey` or named `idempotency_key`",
                 ));
-            }
         }
     }
     if !errors.is_empty() {

@@ -147,12 +147,16 @@ fn retry_loop(
         (false, None) => quote!(#p::retryable_plain(&#out, #p::every_error)),
     };
     // No sleeping against a circuit the last attempt just opened: the breakers below are asked.
-    let breakers = ctx.layers.iter().enumerate().skip(index + 1).filter_map(|(i, l)| {
-        matches!(l, Layer::CircuitBreaker(_)).then(|| {
+    let breakers = ctx
+        .layers
+        .iter()
+        .enumerate()
+        .skip(index + 1)
+        .filter(|(_, l)| matches!(l, Layer::CircuitBreaker(_)))
+        .map(|(i, _)| {
             let b = statics::ident(i);
             quote!(&& !#p::circuit_open(&#b))
-        })
-    });
+        });
     let retryable = quote!(#retryable #(#breakers)*);
     quote! {
         async move {

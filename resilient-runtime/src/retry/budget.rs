@@ -41,11 +41,7 @@ pub struct BudgetSettings {
 impl Default for BudgetSettings {
     /// 20 % of calls, at least 10 retries a second, at most 100 saved up.
     fn default() -> Self {
-        Self {
-            ratio: 0.2,
-            min_per_sec: 10,
-            max_saved: 100,
-        }
+        Self { ratio: 0.2, min_per_sec: 10, max_saved: 100 }
     }
 }
 
@@ -63,11 +59,8 @@ pub struct BudgetSnapshot {
 impl RetryBudget {
     /// A budget with the given settings, starting empty (the floor covers the first retries).
     pub fn new(settings: BudgetSettings) -> Self {
-        let ratio = if settings.ratio.is_finite() {
-            settings.ratio.clamp(0.0, 1000.0)
-        } else {
-            0.0
-        };
+        let ratio =
+            if settings.ratio.is_finite() { settings.ratio.clamp(0.0, 1000.0) } else { 0.0 };
         Self {
             deposit: (ratio * TOKEN as f64).round() as i64,
             max_balance: i64::from(settings.max_saved) * TOKEN,
@@ -152,11 +145,7 @@ mod tests {
     use std::time::Duration;
 
     fn budget(ratio: f64, min_per_sec: u32, max_saved: u32) -> RetryBudget {
-        RetryBudget::new(BudgetSettings {
-            ratio,
-            min_per_sec,
-            max_saved,
-        })
+        RetryBudget::new(BudgetSettings { ratio, min_per_sec, max_saved })
     }
 
     #[test]

@@ -172,11 +172,7 @@ impl Retry {
         if let Some(budget) = &self.inner.budget {
             budget.deposit();
         }
-        Attempts {
-            policy: &self.inner,
-            attempt: 0,
-            delays: None,
-        }
+        Attempts { policy: &self.inner, attempt: 0, delays: None }
     }
 }
 
