@@ -50,9 +50,11 @@ pub(crate) fn build(ctx: &Ctx<'_>, index: usize, body: &Block) -> TokenStream {
             };
             let guard = if i.store.is_some() { quote!(guard_shared) } else { quote!(guard) };
             let key_ident = format_ident!("__resilient_key", span = Span::mixed_site());
+            // Spanned on the return type: an `Ok` type the store cannot keep is blamed there.
+            let guard = quote_spanned!(ctx.output.span()=> #policy.#guard);
             quote! {{
                 let #key_ident = #key;
-                #policy.#guard(#key_ident, #fingerprint, #inner)
+                #guard(#key_ident, #fingerprint, #inner)
             }}
         }
         Layer::Retry(r) => retry_loop(ctx, index, r.max, r.when.as_ref(), inner()),

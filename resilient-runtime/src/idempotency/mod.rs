@@ -230,7 +230,7 @@ impl Idempotency {
     ) -> impl Future<Output = Outcome<T, E>>
     where
         F: Future<Output = Outcome<T, E>>,
-        T: Clone + Send + Sync + 'static,
+        T: Storable,
     {
         // The key is formatted before the future is built, so the future holds its text, not
         // the caller's key type (which need not be `Send`).
@@ -261,7 +261,7 @@ impl Idempotency {
     ) -> impl Future<Output = Outcome<T, E>>
     where
         F: Future<Output = Outcome<T, E>>,
-        T: Serialize + DeserializeOwned + Send + 'static,
+        T: SharedStorable,
     {
         let key = self.key_text(&key);
         let inner = &*self.inner;
@@ -283,7 +283,7 @@ impl Idempotency {
     pub fn run<F, T, E>(&self, key: impl Display, fut: F) -> impl Future<Output = Result<T, E>>
     where
         F: Future<Output = Result<T, E>>,
-        T: Clone + Send + Sync + 'static,
+        T: Storable,
         E: From<Error>,
     {
         let guarded = self.guard(key, None, async { Ok(fut.await) });
@@ -298,7 +298,7 @@ impl Idempotency {
     ) -> impl Future<Output = Result<T, E>>
     where
         F: Future<Output = Result<T, E>>,
-        T: Serialize + DeserializeOwned + Send + 'static,
+        T: SharedStorable,
         E: From<Error>,
     {
         let guarded = self.guard_shared(key, None, async { Ok(fut.await) });
@@ -381,3 +381,23 @@ impl Inspect for Inner {
         }
     }
 }
+
+/// A result the in-process store can keep and hand to later calls: `Clone + Send + Sync + 'static`.
+#[diagnostic::on_unimplemented(
+    message = "`#[idempotent]` keeps `{Self}` to answer repeated calls, so it must be `Clone + Send + Sync + 'static`",
+    label = "the `Ok` type of this function is stored and cloned for every repeated call",
+    note = "derive `Clone` for `{Self}`, or return an `Arc` of it"
+)]
+pub trait Storable: Clone + Send + Sync + 'static {}
+
+impl<T: Clone + Send + Sync + 'static> Storable for T {}
+
+/// A result a shared store (`store = "..."`) can keep: serialized with serde.
+#[diagnostic::on_unimplemented(
+    message = "`#[idempotent(store = ...)]` stores `{Self}` in a shared store, so it must be `Serialize + DeserializeOwned + Send + 'static`",
+    label = "the `Ok` type of this function is serialized into the store",
+    note = "derive `serde::Serialize` and `serde::Deserialize` for `{Self}`"
+)]
+pub trait SharedStorable: Serialize + DeserializeOwned + Send + 'static {}
+
+impl<T: Serialize + DeserializeOwned + Send + 'static> SharedStorable for T {}
