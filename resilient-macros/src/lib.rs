@@ -7,6 +7,8 @@ mod errors;
 mod expand;
 mod item;
 mod layers;
+#[cfg(test)]
+mod no_panic_tests;
 
 use proc_macro::TokenStream;
 
