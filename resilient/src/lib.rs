@@ -37,8 +37,109 @@
 //! Every policy is usable by hand from [`runtime`]; the attributes generate calls into exactly
 //! those types.
 
+/// Retries the function on error, with backoff, jitter and a retry budget.
+///
+/// ```
+/// # use std::sync::atomic::{AtomicU32, Ordering};
+/// #[derive(Debug, PartialEq)]
+/// enum AppError { Busy, Invalid }
+///
+/// static CALLS: AtomicU32 = AtomicU32::new(0);
+///
+/// #[resilient::retry(max = 4, backoff = "exp", base = "10ms", jitter = "full",
+///                    when = |e| *e == AppError::Busy, budget = "20%")]
+/// async fn save(record: &str) -> Result<usize, AppError> {
+///     if record.is_empty() { return Err(AppError::Invalid) }        // not retried
+///     if CALLS.fetch_add(1, Ordering::SeqCst) < 2 { return Err(AppError::Busy) } // retried
+///     Ok(record.len())
+/// }
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+/// assert_eq!(save("abc").await, Ok(3));
+/// assert_eq!(save("").await, Err(AppError::Invalid));
+/// # }
+/// ```
+///
+/// Keys: `max` (attempts in all, default 3), `backoff` (`"exp"`, `"fixed"`, `"linear"`,
+/// `"decorrelated"`), `base` (default `"100ms"`), `max_delay` (default `"10s"`), `jitter` (a
+/// fraction, `"full"`, `"equal"` or `"none"`; default `0.1`), `when` (any `Fn(&E) -> bool`),
+/// `budget` (`"20%"` by default, or `"off"`), `name`. Owned arguments are cloned for each
+/// attempt but the last; `&mut` arguments and `&mut self` are reborrowed.
 #[doc(inline)]
-pub use resilient_macros::{circuit_breaker, idempotent, retry, timeout};
+pub use resilient_macros::retry;
+
+/// Runs the function behind a circuit breaker: closed → open → half-open → closed.
+///
+/// ```
+/// #[derive(Debug)]
+/// enum DbError { Down, Rejected(resilient::Error) }
+/// impl From<resilient::Error> for DbError {
+///     fn from(e: resilient::Error) -> Self { DbError::Rejected(e) }
+/// }
+///
+/// #[resilient::circuit_breaker(threshold = 2, window = "30s", cooldown = "10s")]
+/// async fn query() -> Result<u32, DbError> {
+///     Err(DbError::Down)
+/// }
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+/// assert!(matches!(query().await, Err(DbError::Down)));
+/// assert!(matches!(query().await, Err(DbError::Down)));
+/// // Open now: the body does not run.
+/// assert!(matches!(query().await, Err(DbError::Rejected(e)) if e.is_circuit_open()));
+/// # }
+/// ```
+///
+/// Keys: `threshold` (default 5), `window` (default `"30s"`), `cooldown` (default `"10s"`),
+/// `probes` (default 1), `failure_rate` with `min_calls` (alternative trip rule), `when`, `name`
+/// (functions naming the same breaker share it).
+#[doc(inline)]
+pub use resilient_macros::circuit_breaker;
+
+/// Bounds the function's running time: a fixed duration, or adaptive `"pNN*K"`.
+///
+/// ```
+/// #[resilient::timeout("p99*2", initial = "1s", min = "5ms", max = "5s")]
+/// async fn fetch() -> std::io::Result<u32> {
+///     tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+///     Ok(1)
+/// }
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+/// // Until 100 samples exist, `initial` applies.
+/// assert_eq!(fetch().await.unwrap_err().kind(), std::io::ErrorKind::TimedOut);
+/// # }
+/// ```
+///
+/// Keys (adaptive rules only): `initial`, `min`, `max`, `warmup` (samples, default 100),
+/// `window` (default `"60s"`); and `name`. The timeout sets the deadline nested calls see
+/// ([`deadline`]).
+#[doc(inline)]
+pub use resilient_macros::timeout;
+
+/// Answers repeated calls with the same idempotency key once.
+///
+/// ```
+/// use resilient::IdempotencyKey;
+///
+/// #[derive(Clone, Debug, PartialEq)]
+/// struct Receipt(u64);
+///
+/// #[resilient::idempotent(ttl = "24h")]
+/// async fn charge(idempotency_key: IdempotencyKey, cents: u64) -> Result<Receipt, resilient::Error> {
+///     Ok(Receipt(cents))
+/// }
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// let key = IdempotencyKey::new();
+/// let first = charge(key, 500).await.unwrap();
+/// assert_eq!(charge(key, 500).await.unwrap(), first); // answered from the store
+/// # }
+/// ```
+///
+/// Keys: `key` (any `Display` expression over the arguments; default: the argument of type
+/// [`IdempotencyKey`] or named `idempotency_key`), `ttl` (default `"24h"`), `fingerprint` (a
+/// `Hash` expression: the same key with other arguments is an error), `store` (a shared store
+/// registered with `runtime::idempotency::register_store`), `max_entries`, `wait_in_flight`,
+/// `name`. The `Ok` type must be `Clone` (in process) or serde (shared store).
+#[doc(inline)]
+pub use resilient_macros::idempotent;
 
 pub use resilient_runtime::idempotency::IdempotencyKey;
 pub use resilient_runtime::{Error, deadline, registry, rng};
@@ -49,6 +150,11 @@ pub mod runtime {
         Outcome, backoff, breaker, error, idempotency, pipeline, retry, timeout,
     };
 }
+
+/// The README's examples, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;
 
 /// What generated code names. Not public API: it may change in any release.
 #[doc(hidden)]
