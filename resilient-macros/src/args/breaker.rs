@@ -51,17 +51,7 @@ impl CircuitBreakerArgs {
         };
         let mut keys = Keys::new("circuit_breaker", VALID, RENAMED);
         let (mut threshold_key, mut rate_key, mut min_calls_key) = (None, None, None);
-        for arg in args {
-            let (key, value) = match arg {
-                Arg::KeyValue { key, value } => (key, value),
-                Arg::Positional(value) => {
-                    keys.positional(&value, errors);
-                    continue;
-                }
-            };
-            let Some(name) = keys.accept(&key, errors) else {
-                continue;
-            };
+        for (name, key, value) in keys.accepted(args, errors) {
             let parsed: syn::Result<()> = match name.as_str() {
                 "threshold" => {
                     threshold_key = Some(key.clone());

@@ -39,17 +39,7 @@ impl IdempotentArgs {
         };
         let mut keys = Keys::new("idempotent", VALID, RENAMED);
         let (mut wait_key, mut max_key) = (None::<syn::Ident>, None::<syn::Ident>);
-        for arg in args {
-            let (key, value) = match arg {
-                Arg::KeyValue { key, value } => (key, value),
-                Arg::Positional(value) => {
-                    keys.positional(&value, errors);
-                    continue;
-                }
-            };
-            let Some(name) = keys.accept(&key, errors) else {
-                continue;
-            };
+        for (name, key, value) in keys.accepted(args, errors) {
             match name.as_str() {
                 "wait_in_flight" => wait_key = Some(key.clone()),
                 "max_entries" => max_key = Some(key.clone()),

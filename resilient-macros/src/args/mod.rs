@@ -97,6 +97,27 @@ impl Keys {
         Some(name)
     }
 
+    /// The `key = value` arguments whose keys are valid and new, with their names; every other
+    /// argument is reported.
+    pub(crate) fn accepted(
+        &mut self,
+        args: Vec<Arg>,
+        errors: &mut Errors,
+    ) -> Vec<(String, Ident, Expr)> {
+        let mut out = Vec::new();
+        for arg in args {
+            match arg {
+                Arg::KeyValue { key, value } => {
+                    if let Some(name) = self.accept(&key, errors) {
+                        out.push((name, key, value));
+                    }
+                }
+                Arg::Positional(value) => self.positional(&value, errors),
+            }
+        }
+        out
+    }
+
     /// A positional argument where only `key = value` is accepted.
     pub(crate) fn positional(&self, value: &Expr, errors: &mut Errors) {
         errors.error(

@@ -68,17 +68,7 @@ impl RetryArgs {
         let mut keys = Keys::new("retry", VALID, RENAMED);
         let (mut jitter_expr, mut backoff_expr, mut base_expr, mut max_delay_expr) =
             (None, None, None, None);
-        for arg in args {
-            let (key, value) = match arg {
-                Arg::KeyValue { key, value } => (key, value),
-                Arg::Positional(value) => {
-                    keys.positional(&value, errors);
-                    continue;
-                }
-            };
-            let Some(name) = keys.accept(&key, errors) else {
-                continue;
-            };
+        for (name, _, value) in keys.accepted(args, errors) {
             let parsed: syn::Result<()> = match name.as_str() {
                 "max" => lit_int(
                     &value,

@@ -98,23 +98,8 @@ impl TimeoutArgs {
         }
         let mut adaptive_only = Vec::new();
         let (mut min, mut max) = (None::<(DurationLit, Expr)>, None::<(DurationLit, Expr)>);
-        for arg in args {
-            let (key, value) = match arg {
-                Arg::KeyValue { key, value } => (key, value),
-                Arg::Positional(value) => {
-                    errors.error(
-                        &value,
-                        format!(
-                            "`#[timeout]` takes one rule; the others are `key = value`: {}",
-                            VALID.join(", ")
-                        ),
-                    );
-                    continue;
-                }
-            };
-            let Some(name) = keys.accept(&key, errors) else {
-                continue;
-            };
+        // After the rule, only `key = value` arguments.
+        for (name, key, value) in keys.accepted(args.collect(), errors) {
             if name != "name" {
                 adaptive_only.push(key.clone());
             }
