@@ -28,9 +28,52 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
-    /// The first policy with this name, if any.
+    /// The first policy with this name, if any. Stacked attributes on one function register one
+    /// policy per layer under the same name: use [`retry`](Self::retry),
+    /// [`breaker`](Self::breaker), [`timeout`](Self::timeout) or
+    /// [`idempotency`](Self::idempotency) to pick a layer.
     pub fn get(&self, name: &str) -> Option<&PolicySnapshot> {
         self.policies.iter().find(|p| p.name == name)
+    }
+
+    /// The retry policy with this name.
+    pub fn retry(&self, name: &str) -> Option<&crate::retry::RetrySnapshot> {
+        self.find(name, |s| match s {
+            PolicyState::Retry(r) => Some(r),
+            _ => None,
+        })
+    }
+
+    /// The circuit breaker with this name.
+    pub fn breaker(&self, name: &str) -> Option<&crate::breaker::BreakerSnapshot> {
+        self.find(name, |s| match s {
+            PolicyState::CircuitBreaker(b) => Some(b),
+            _ => None,
+        })
+    }
+
+    /// The timeout with this name.
+    pub fn timeout(&self, name: &str) -> Option<&crate::timeout::TimeoutSnapshot> {
+        self.find(name, |s| match s {
+            PolicyState::Timeout(t) => Some(t),
+            _ => None,
+        })
+    }
+
+    /// The idempotency policy with this name.
+    pub fn idempotency(&self, name: &str) -> Option<&crate::idempotency::IdempotencySnapshot> {
+        self.find(name, |s| match s {
+            PolicyState::Idempotency(i) => Some(i),
+            _ => None,
+        })
+    }
+
+    fn find<'a, T>(
+        &'a self,
+        name: &str,
+        pick: impl Fn(&'a PolicyState) -> Option<&'a T>,
+    ) -> Option<&'a T> {
+        self.policies.iter().filter(|p| p.name == name).find_map(|p| pick(&p.state))
     }
 }
 

@@ -71,7 +71,16 @@ mod qualified_paths {
     #[tokio::test(start_paused = true)]
     async fn fully_qualified_attributes_fuse() {
         assert_eq!(call().await, Ok(0));
-        assert!(resilient::registry::snapshot().get("qualified").is_some());
+        let snap = resilient::registry::snapshot();
+        // One function, three layers, one name: each layer is found by kind.
+        assert_eq!(
+            snap.breaker("qualified").unwrap().state,
+            resilient::runtime::breaker::CircuitState::Closed
+        );
+        let fn_name = "composition::qualified_paths::call";
+        assert_eq!(snap.retry(fn_name).unwrap().max_attempts, 2);
+        assert_eq!(snap.timeout(fn_name).unwrap().current, Duration::from_secs(1));
+        assert!(snap.idempotency(fn_name).is_none());
     }
 }
 

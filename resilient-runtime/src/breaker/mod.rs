@@ -103,6 +103,17 @@ pub enum CircuitState {
     HalfOpen,
 }
 
+impl std::fmt::Display for CircuitState {
+    /// `closed`, `open` or `half-open`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            CircuitState::Closed => "closed",
+            CircuitState::Open => "open",
+            CircuitState::HalfOpen => "half-open",
+        })
+    }
+}
+
 impl From<Kind> for CircuitState {
     fn from(kind: Kind) -> Self {
         match kind {

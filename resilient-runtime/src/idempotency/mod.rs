@@ -347,7 +347,8 @@ pub struct IdempotencySnapshot {
     pub entries: Option<u64>,
     /// Calls answered from the store without running the body.
     pub hits: u64,
-    /// Calls that ran the body.
+    /// Calls not answered from the store: they went on to the layers inside (which may still
+    /// have turned them away, e.g. an open circuit breaker) and the body.
     pub misses: u64,
     /// Calls that waited for a concurrent call with the same key and took its result (in
     /// process; counted in `hits` too).
