@@ -150,7 +150,7 @@ impl<R: Rng> Iterator for Delays<R> {
                 match s.jitter {
                     Jitter::None => d,
                     Jitter::Proportional(f) => {
-                        d.saturating_add(uniform(&mut self.rng, Duration::ZERO, d.mul_f64(f)))
+                        d.saturating_add(uniform(&mut self.rng, Duration::ZERO, scale(d, f)))
                     }
                     Jitter::Full => uniform(&mut self.rng, Duration::ZERO, d),
                     Jitter::Equal => d / 2 + uniform(&mut self.rng, Duration::ZERO, d - d / 2),
@@ -166,6 +166,13 @@ impl<R: Rng> Iterator for Delays<R> {
     fn size_hint(&self) -> (usize, Option<usize>) {
         (usize::MAX, None)
     }
+}
+
+/// `d · f` for a jitter factor: the factor clamped to [0, 1] (NaN counts as 0, so a hand-built
+/// `Jitter::Proportional` cannot panic) and the product saturating at `Duration::MAX`.
+fn scale(d: Duration, f: f64) -> Duration {
+    let f = if f.is_nan() { 0.0 } else { f.clamp(0.0, 1.0) };
+    Duration::try_from_secs_f64(d.as_secs_f64() * f).unwrap_or(Duration::MAX)
 }
 
 /// A uniform draw from `[low, high]`, to the nanosecond.

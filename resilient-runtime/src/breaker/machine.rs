@@ -38,7 +38,6 @@ const GEN_SHIFT: u32 = 2;
 const GEN_MASK: u64 = (1 << 14) - 1;
 const PAYLOAD_SHIFT: u32 = 16;
 const PAYLOAD_MASK: u64 = (1 << 48) - 1;
-const HALF_48: u64 = 1 << 47;
 
 /// The most probes a half-open circuit lets through (they are counted in 16 bits).
 pub(crate) const MAX_PROBES: u32 = u16::MAX as u32;
@@ -89,12 +88,18 @@ impl Word {
     }
 }
 
-/// Microseconds from `since` to `now`, both wrapping 48-bit microsecond stamps. A `now` read a
-/// little before another thread's `since` (clock reads race) gives zero, not a wrapped eternity.
+/// Microseconds from `since` to `now`, both wrapping 48-bit microsecond stamps (about 8.9
+/// years). A `now` read a little before another thread's `since` (clock reads race by far less
+/// than [`RACE_US`]) gives zero, not a wrapped eternity; any other difference is a real gap, so a
+/// circuit left open for years is seen as long past its cooldown (cooldowns are capped well
+/// below the 48-bit range).
 fn elapsed_us(since: u64, now_us: u64) -> u64 {
     let d = now_us.wrapping_sub(since) & PAYLOAD_MASK;
-    if d >= HALF_48 { 0 } else { d }
+    if d > PAYLOAD_MASK - RACE_US { 0 } else { d }
 }
+
+/// How far apart two racing clock reads can be: one second, generous by orders of magnitude.
+const RACE_US: u64 = 1_000_000;
 
 /// The machine's settings, already checked and in the units it works in.
 #[derive(Clone, Copy, Debug)]
