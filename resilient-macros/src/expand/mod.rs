@@ -88,7 +88,11 @@ pub(crate) fn attribute(kind: Kind, args: TokenStream, item: TokenStream) -> Tok
         // these errors), plus every error found.
         let errors = errors.to_compile_errors();
         info.item.attrs.retain(|a| Kind::of(a).is_none());
-        *info.item.block = info.body.clone();
+        let body = &info.body;
+        *info.item.block = match info.boxed {
+            true => syn::parse_quote!({ ::std::boxed::Box::pin(async move #body) }),
+            false => body.clone(),
+        };
         let item = info.item.to_token_stream();
         return quote!(#errors #item);
     }
