@@ -1,0 +1,256 @@
+//! Allocations on the success paths, counted by a counting global allocator.
+//!
+//! Each check warms the function up first (the first call builds the policy's `LazyLock`
+//! static and registers it), then counts the allocations of many calls on this thread only. The
+//! futures are driven by polling them with a no-op waker, inside a current-thread runtime's
+//! `block_on` so that `#[timeout]` finds tokio's clock; only the calls themselves are counted.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::future::Future;
+use std::pin::pin;
+use std::task::{Context, Poll, Waker};
+
+use resilient::runtime::breaker::CircuitBreaker;
+use resilient::runtime::idempotency::Idempotency;
+use resilient::runtime::retry::Retry;
+use resilient::runtime::timeout::Timeout;
+use resilient::{IdempotencyKey, circuit_breaker, idempotent, retry, timeout};
+use resilient_tests::AppError;
+
+struct Counting;
+
+thread_local! {
+    static COUNTING: Cell<bool> = const { Cell::new(false) };
+    static COUNT: Cell<u64> = const { Cell::new(0) };
+}
+
+fn note() {
+    // `try_with`: the allocator may be called while this thread's locals are being torn down.
+    let _ = COUNTING.try_with(|on| {
+        if on.get() {
+            let _ = COUNT.try_with(|n| n.set(n.get() + 1));
+        }
+    });
+}
+
+// SAFETY: every call is forwarded unchanged to `System`; counting touches only `const`
+// thread-locals without destructors, which never allocate.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        note();
+        // SAFETY: the caller upholds `GlobalAlloc::alloc`'s contract.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        note();
+        // SAFETY: as above.
+        unsafe { System.alloc_zeroed(layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        note();
+        // SAFETY: as above.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: as above.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+/// Drives `fut` to completion by polling it with a no-op waker (the success paths never wait).
+fn run<F: Future>(fut: F) -> F::Output {
+    let mut fut = pin!(fut);
+    let mut cx = Context::from_waker(Waker::noop());
+    loop {
+        if let Poll::Ready(out) = fut.as_mut().poll(&mut cx) {
+            return out;
+        }
+    }
+}
+
+const CALLS: u64 = 1000;
+
+/// Allocations per call of `call`, averaged over [`CALLS`] calls after a warm-up of 10, inside
+/// a current-thread runtime. Checks that every call succeeds.
+fn allocations_per_call<F, Fut, T>(mut call: F) -> f64
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, AppError>>,
+    T: std::fmt::Debug,
+{
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        for _ in 0..10 {
+            run(call()).expect("warm-up call succeeds");
+        }
+        COUNT.with(|n| n.set(0));
+        COUNTING.with(|on| on.set(true));
+        for _ in 0..CALLS {
+            let out = run(call());
+            std::hint::black_box(&out);
+            if out.is_err() {
+                COUNTING.with(|on| on.set(false));
+                panic!("a measured call failed: {out:?}");
+            }
+        }
+        COUNTING.with(|on| on.set(false));
+        COUNT.with(Cell::get) as f64 / CALLS as f64
+    })
+}
+
+#[retry]
+async fn retried(x: u64) -> Result<u64, AppError> {
+    Ok(x + 1)
+}
+
+#[retry]
+async fn retried_ref(x: &u64, name: &str) -> Result<usize, AppError> {
+    Ok(*x as usize + name.len())
+}
+
+#[circuit_breaker]
+async fn guarded(x: u64) -> Result<u64, AppError> {
+    Ok(x + 1)
+}
+
+#[timeout("1s")]
+async fn timed(x: u64) -> Result<u64, AppError> {
+    Ok(x + 1)
+}
+
+#[timeout("p99*2")]
+async fn adaptive(x: u64) -> Result<u64, AppError> {
+    Ok(x + 1)
+}
+
+#[retry]
+#[circuit_breaker]
+#[timeout("1s")]
+async fn stacked(x: u64, name: &str) -> Result<usize, AppError> {
+    Ok(x as usize + name.len())
+}
+
+#[test]
+fn retry_success_allocates_nothing() {
+    assert_eq!(allocations_per_call(|| retried(1)), 0.0);
+    let x = 1;
+    assert_eq!(allocations_per_call(|| retried_ref(&x, "name")), 0.0);
+}
+
+#[test]
+fn closed_breaker_allocates_nothing() {
+    assert_eq!(allocations_per_call(|| guarded(1)), 0.0);
+}
+
+#[test]
+fn fixed_timeout_allocates_nothing() {
+    assert_eq!(allocations_per_call(|| timed(1)), 0.0);
+}
+
+#[test]
+fn adaptive_timeout_allocates_nothing() {
+    // 1000 calls take well under the 250 ms refresh period, but a refresh (which recomputes the
+    // percentile in place) would not allocate either.
+    assert_eq!(allocations_per_call(|| adaptive(1)), 0.0);
+}
+
+#[test]
+fn fused_stack_allocates_nothing() {
+    assert_eq!(allocations_per_call(|| stacked(1, "name")), 0.0);
+}
+
+#[test]
+fn the_apis_without_macros_allocate_nothing() {
+    let retry = Retry::builder().build();
+    assert_eq!(allocations_per_call(|| retry.run(|| async { Ok::<_, AppError>(1) })), 0.0);
+    let breaker = CircuitBreaker::builder().build();
+    assert_eq!(allocations_per_call(|| breaker.call(async { Ok::<_, AppError>(1) })), 0.0);
+    let timeout = Timeout::fixed(std::time::Duration::from_secs(1)).build();
+    assert_eq!(allocations_per_call(|| timeout.run(async { Ok::<_, AppError>(1) })), 0.0);
+    let adaptive = Timeout::adaptive(99.0, 2.0).build();
+    assert_eq!(allocations_per_call(|| adaptive.run(async { Ok::<_, AppError>(1) })), 0.0);
+}
+
+#[idempotent(key = key)]
+async fn charge(key: u64) -> Result<u64, AppError> {
+    Ok(key + 1)
+}
+
+#[idempotent(key = request.id)]
+async fn charge_request(request: &Request) -> Result<String, AppError> {
+    Ok(format!("receipt for {}", request.amount))
+}
+
+#[idempotent]
+async fn charge_uuid(idempotency_key: IdempotencyKey) -> Result<u64, AppError> {
+    let _ = idempotency_key;
+    Ok(1)
+}
+
+struct Request {
+    id: String,
+    amount: u64,
+}
+
+#[test]
+fn idempotent_hits_allocate_the_key_text_and_the_clone_of_the_answer() {
+    // The generated code turns the key into a `String` with `key_string` (`key.to_string()`)
+    // before the store formats it again into its inline buffer: one allocation per call, even
+    // on a hit, for any key type.
+    assert!(allocations_per_call(|| charge(7)) <= 1.0);
+    assert!(allocations_per_call(|| charge_uuid(KEY.with(|k| *k))) <= 1.0);
+    // A hit hands out a clone of the stored answer: a `String` answer is one more allocation.
+    let request = Request { id: "req-0001".into(), amount: 100 };
+    assert!(allocations_per_call(|| charge_request(&request)) <= 2.0);
+    // Without the macro the key is formatted straight into the inline buffer: nothing.
+    let policy = Idempotency::builder().build();
+    assert_eq!(allocations_per_call(|| policy.run(7u64, async { Ok::<_, AppError>(1u64) })), 0.0);
+}
+
+thread_local! {
+    static KEY: IdempotencyKey = IdempotencyKey::new();
+}
+
+/// Prints the measured counts (`cargo test -p resilient-tests --test allocations -- --nocapture`),
+/// the figures quoted in BENCHMARKS.md.
+#[test]
+fn report() {
+    let x = 1;
+    let request = Request { id: "req-0001".into(), amount: 100 };
+    let key = IdempotencyKey::new();
+    let policy = Idempotency::builder().build();
+    let rows = [
+        ("#[retry] (Copy argument)", allocations_per_call(|| retried(1))),
+        ("#[retry] (& arguments)", allocations_per_call(|| retried_ref(&x, "name"))),
+        ("#[circuit_breaker]", allocations_per_call(|| guarded(1))),
+        ("#[timeout(\"1s\")]", allocations_per_call(|| timed(1))),
+        ("#[timeout(\"p99*2\")]", allocations_per_call(|| adaptive(1))),
+        (
+            "#[retry] #[circuit_breaker] #[timeout(\"1s\")]",
+            allocations_per_call(|| stacked(1, "name")),
+        ),
+        ("#[idempotent] hit, u64 key, u64 answer", allocations_per_call(|| charge(7))),
+        (
+            "#[idempotent] hit, IdempotencyKey, u64 answer",
+            allocations_per_call(|| charge_uuid(key)),
+        ),
+        (
+            "#[idempotent] hit, String key, String answer",
+            allocations_per_call(|| charge_request(&request)),
+        ),
+        (
+            "Idempotency::run hit, u64 key, u64 answer",
+            allocations_per_call(|| policy.run(7u64, async { Ok::<_, AppError>(1u64) })),
+        ),
+    ];
+    for (what, n) in rows {
+        println!("{n:>5.2} allocations per call: {what}");
+    }
+}
