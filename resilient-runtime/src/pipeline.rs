@@ -7,7 +7,6 @@
 //! can see exactly what happened below it (a retry sees that a breaker rejected, a breaker sees
 //! that a timeout fired).
 
-use std::fmt::Display;
 use std::future::Future;
 use std::hash::{Hash, Hasher};
 use std::pin::Pin;
@@ -220,12 +219,6 @@ impl<T> Reuse<T> {
         let value = if last { self.value.take() } else { self.value.as_ref().map(self.duplicate) };
         value.expect("Reuse::next called after the last attempt")
     }
-}
-
-/// The idempotency key's text.
-#[inline]
-pub fn key_string<K: Display + ?Sized>(key: &K) -> String {
-    key.to_string()
 }
 
 /// A stable hash of the arguments an idempotency key stands for, so reusing the key with other

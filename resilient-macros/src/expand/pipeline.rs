@@ -38,8 +38,8 @@ pub(crate) fn build(ctx: &Ctx<'_>, index: usize, body: &Block) -> TokenStream {
         Layer::Idempotent(i) => {
             let inner = inner();
             let key = match (&i.key, ctx.default_key) {
-                (Some(k), _) => quote_spanned!(k.span()=> #p::key_string(&(#k))),
-                (None, Some(ident)) => quote!(#p::key_string(&#ident)),
+                (Some(k), _) => quote_spanned!(k.span()=> #policy.key(&(#k))),
+                (None, Some(ident)) => quote!(#policy.key(&#ident)),
                 (None, None) => unreachable!("a missing key is reported before generation"),
             };
             let fingerprint = match &i.fingerprint {
@@ -48,7 +48,9 @@ pub(crate) fn build(ctx: &Ctx<'_>, index: usize, body: &Block) -> TokenStream {
                 }
                 None => quote!(::core::option::Option::None),
             };
-            let guard = if i.store.is_some() { quote!(guard_shared) } else { quote!(guard) };
+            // The key is formatted before the arguments move into the layers inside.
+            let guard =
+                if i.store.is_some() { quote!(guard_shared_key) } else { quote!(guard_key) };
             let key_ident = format_ident!("__resilient_key", span = Span::mixed_site());
             // Spanned on the return type: an `Ok` type the store cannot keep is blamed there.
             let guard = quote_spanned!(ctx.output.span()=> #policy.#guard);

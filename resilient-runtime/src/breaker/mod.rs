@@ -45,6 +45,7 @@
 //! # }
 //! ```
 
+mod guard;
 mod machine;
 mod permit;
 mod settings;
@@ -63,6 +64,7 @@ use std::time::Duration;
 use serde::Serialize;
 use tokio::time::Instant;
 
+pub use guard::Guarded;
 pub use permit::Permit;
 pub use settings::{BreakerSettings, CircuitBreakerBuilder};
 pub use snapshot::BreakerSnapshot;
@@ -195,21 +197,13 @@ impl CircuitBreaker {
     /// layer's [`Error::Timeout`] a failure; any other inner rejection neither. Cancelling the
     /// future or a panic in `fut` records neither and frees a probe slot.
     ///
-    /// An `async fn`: the returned future borrows the breaker and needs no `Box`.
-    pub async fn guard<F, T, E, W>(&self, fut: F, when: W) -> Outcome<T, E>
+    /// The returned future borrows the breaker and needs no `Box`.
+    pub fn guard<F, T, E, W>(&self, fut: F, when: W) -> Guarded<'_, F, W>
     where
         F: Future<Output = Outcome<T, E>>,
         W: FnOnce(&E) -> bool,
     {
-        let permit = self.try_acquire()?;
-        let outcome = fut.await;
-        match &outcome {
-            Ok(Ok(_)) => permit.success(),
-            Ok(Err(e)) if when(e) => permit.failure(),
-            Err(e) if e.is_timeout() => permit.failure(),
-            Ok(Err(_)) | Err(_) => permit.release(),
-        }
-        outcome
+        Guarded::new(self, fut, when)
     }
 }
 

@@ -232,12 +232,30 @@ impl Idempotency {
         F: Future<Output = Outcome<T, E>>,
         T: Storable,
     {
-        // The key is formatted before the future is built, so the future holds its text, not
-        // the caller's key type (which need not be `Send`).
-        let key = self.key_text(&key);
+        self.guard_key(self.key(&key), fingerprint, fut)
+    }
+
+    /// The key's text, formatted now (inline when short: a hit then allocates nothing), for
+    /// [`guard_key`](Self::guard_key) and [`guard_shared_key`](Self::guard_shared_key). The
+    /// attribute formats the key this way before the arguments move into the body.
+    pub fn key(&self, key: &impl Display) -> Key {
+        Key(self.key_text(key))
+    }
+
+    /// As [`guard`](Self::guard), with a key already formatted by [`key`](Self::key).
+    pub fn guard_key<F, T, E>(
+        &self,
+        key: Key,
+        fingerprint: Option<u64>,
+        fut: F,
+    ) -> impl Future<Output = Outcome<T, E>>
+    where
+        F: Future<Output = Outcome<T, E>>,
+        T: Storable,
+    {
         let inner = &*self.inner;
         async move {
-            let key = key?;
+            let key = key.0?;
             if let Some(store) = &inner.store {
                 return Err(inner.store_failure(format!(
                     "the policy keeps results in store `{store}`, which needs serde results: \
@@ -263,10 +281,24 @@ impl Idempotency {
         F: Future<Output = Outcome<T, E>>,
         T: SharedStorable,
     {
-        let key = self.key_text(&key);
+        self.guard_shared_key(self.key(&key), fingerprint, fut)
+    }
+
+    /// As [`guard_shared`](Self::guard_shared), with a key already formatted by
+    /// [`key`](Self::key).
+    pub fn guard_shared_key<F, T, E>(
+        &self,
+        key: Key,
+        fingerprint: Option<u64>,
+        fut: F,
+    ) -> impl Future<Output = Outcome<T, E>>
+    where
+        F: Future<Output = Outcome<T, E>>,
+        T: SharedStorable,
+    {
         let inner = &*self.inner;
         async move {
-            let key = key?;
+            let key = key.0?;
             let Some(store) = &inner.store else {
                 return Err(inner.store_failure(
                     "the policy has no shared store: configure one with `.store(name)` \
@@ -379,6 +411,19 @@ impl Inspect for Inner {
                 in_flight: s.in_flight.load(Relaxed),
                 store_errors: s.store_errors.load(Relaxed),
             }),
+        }
+    }
+}
+
+/// An idempotency key's text, formatted by [`Idempotency::key`] (or why it has none: longer
+/// than [`MAX_KEY_LEN`], or its `Display` failed).
+pub struct Key(Result<KeyText, Error>);
+
+impl std::fmt::Debug for Key {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.0 {
+            Ok(text) => f.debug_tuple("Key").field(&text.as_str()).finish(),
+            Err(e) => f.debug_tuple("Key").field(e).finish(),
         }
     }
 }
