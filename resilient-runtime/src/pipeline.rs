@@ -221,6 +221,13 @@ impl<T> Reuse<T> {
     }
 }
 
+/// The sleep between two attempts, boxed: a retry loop's future holds it across attempts, and a
+/// tokio `Sleep` inline (over 100 bytes) would make the future of every call bigger, successes
+/// included. One allocation per retry is nothing beside the sleep itself.
+pub fn backoff_sleep(delay: std::time::Duration) -> Pin<Box<tokio::time::Sleep>> {
+    Box::pin(tokio::time::sleep(delay))
+}
+
 /// A stable hash of the arguments an idempotency key stands for, so reusing the key with other
 /// arguments can be detected. Same value in every process running the same build.
 pub fn fingerprint<H: Hash + ?Sized>(value: &H) -> u64 {

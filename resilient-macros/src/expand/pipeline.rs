@@ -31,9 +31,25 @@ pub(crate) fn build(ctx: &Ctx<'_>, index: usize, body: &Block) -> TokenStream {
             quote!(#policy.guard(#inner))
         }
         Layer::CircuitBreaker(b) => {
+            // Inline rather than `guard(inner, when)`: the inner future is built inside, after
+            // the permit, and stored once (a future passed to an `async fn` is kept twice).
             let inner = inner();
             let when = when_or_every_error(b.when.as_ref());
-            quote!(#policy.guard(#inner, #when))
+            let permit = format_ident!("__resilient_permit", span = Span::mixed_site());
+            let out = format_ident!("__resilient_out", span = Span::mixed_site());
+            quote! {
+                async move {
+                    let #permit = match #policy.try_acquire() {
+                        ::core::result::Result::Ok(#permit) => #permit,
+                        ::core::result::Result::Err(rejected) => {
+                            return ::core::result::Result::Err(rejected);
+                        }
+                    };
+                    let #out = #inner.await;
+                    #permit.settle(&#out, #when);
+                    #out
+                }
+            }
         }
         Layer::Idempotent(i) => {
             let inner = inner();
@@ -112,6 +128,7 @@ fn retry_loop(
     let policy = statics::ident(index);
     let attempts = format_ident!("__resilient_attempts", span = Span::mixed_site());
     let out = format_ident!("__resilient_out", span = Span::mixed_site());
+    let delay = format_ident!("__resilient_delay", span = Span::mixed_site());
     let reuse_ident =
         |b: &Binding| format_ident!("__resilient_reuse_{}", b.ident, span = Span::mixed_site());
     let clone_owned = max > 1;
@@ -172,9 +189,14 @@ fn retry_loop(
                 if #p::is_success(&#out) {
                     break #out;
                 }
-                if #attempts.backoff(#retryable).await.is_err() {
-                    break #out;
-                }
+                // The failed outcome is dropped before sleeping and the sleep is boxed, so
+                // neither weighs on the future of a call that succeeds at once.
+                let #delay = match #attempts.next_delay(#retryable) {
+                    ::core::result::Result::Ok(#delay) => #delay,
+                    ::core::result::Result::Err(_) => break #out,
+                };
+                ::core::mem::drop(#out);
+                #p::backoff_sleep(#delay).await;
             }
         }
     }

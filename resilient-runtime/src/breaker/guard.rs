@@ -45,13 +45,8 @@ where
             }
         }
         let outcome = ready!(this.fut.poll(cx));
-        if let Some(permit) = this.permit.take() {
-            match &outcome {
-                Ok(Ok(_)) => permit.success(),
-                Ok(Err(e)) if this.when.take().is_some_and(|when| when(e)) => permit.failure(),
-                Err(e) if e.is_timeout() => permit.failure(),
-                Ok(Err(_)) | Err(_) => permit.release(),
-            }
+        if let (Some(permit), Some(when)) = (this.permit.take(), this.when.take()) {
+            permit.settle(&outcome, when);
         }
         Poll::Ready(outcome)
     }

@@ -46,6 +46,24 @@ impl Permit<'_> {
         // Drop does it.
     }
 
+    /// Settles the permit by the outcome of a pipeline's inner layers: `Ok(Ok(_))` is a success;
+    /// `Ok(Err(e))` a failure if `when(e)`, else neither; an inner [`Error::Timeout`] a failure;
+    /// any other inner rejection neither.
+    ///
+    /// [`Error::Timeout`]: crate::Error::Timeout
+    #[inline]
+    pub fn settle<T, E, W>(self, outcome: &crate::Outcome<T, E>, when: W)
+    where
+        W: FnOnce(&E) -> bool,
+    {
+        match outcome {
+            Ok(Ok(_)) => self.success(),
+            Ok(Err(e)) if when(e) => self.failure(),
+            Err(e) if e.is_timeout() => self.failure(),
+            Ok(Err(_)) | Err(_) => self.release(),
+        }
+    }
+
     /// True for a half-open probe, false for a call let through by a closed circuit.
     pub fn is_probe(&self) -> bool {
         matches!(self.ticket, Ticket::Probe(_))

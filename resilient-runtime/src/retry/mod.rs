@@ -221,10 +221,7 @@ impl Attempts<'_> {
     /// end past the task's [deadline](crate::deadline).
     pub async fn backoff(&mut self, retryable: bool) -> Result<(), GiveUp> {
         let delay = self.next_delay(retryable)?;
-        // Boxed: the caller's future holds this one across every attempt, so a tokio `Sleep`
-        // (over 100 bytes) inline would make every call's future bigger, successes included.
-        // One allocation per retry is nothing beside the sleep itself.
-        Box::pin(tokio::time::sleep(delay)).await;
+        crate::pipeline::backoff_sleep(delay).await;
         Ok(())
     }
 
