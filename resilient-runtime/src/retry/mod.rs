@@ -89,7 +89,7 @@ impl RetryBuilder {
         self
     }
 
-    /// Builds the policy and lists it in the [registry](crate::registry).
+    /// Builds the policy and lists it in the [registry].
     pub fn build(self) -> Retry {
         let inner = Arc::new(Inner {
             name: self.name,
