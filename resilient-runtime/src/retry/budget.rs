@@ -6,7 +6,6 @@
 //! per-second floor keeps retries possible at low traffic, where the share of a handful of calls
 //! would be nothing.
 
-use std::sync::OnceLock;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
 
 use serde::Serialize;
@@ -25,6 +24,8 @@ pub struct RetryBudget {
     /// Floor accounting: the current second (high 32 bits) and retries taken in it (low 32).
     floor: AtomicU64,
     exhausted: AtomicU64,
+    /// The floor's seconds count from here, on tokio's clock (so paused-time tests control it).
+    epoch: Instant,
 }
 
 /// The settings of a [`RetryBudget`].
@@ -68,6 +69,7 @@ impl RetryBudget {
             balance: AtomicI64::new(0),
             floor: AtomicU64::new(0),
             exhausted: AtomicU64::new(0),
+            epoch: Instant::now(),
         }
     }
 
@@ -105,7 +107,8 @@ impl RetryBudget {
         if self.min_per_sec == 0 {
             return false;
         }
-        let second = current_second();
+        // Wrapping is harmless: only equality with the stored second matters.
+        let second = Instant::now().saturating_duration_since(self.epoch).as_secs() as u32;
         self.floor
             .fetch_update(Relaxed, Relaxed, |word| {
                 let (sec, used) = ((word >> 32) as u32, word as u32);
@@ -128,15 +131,6 @@ impl RetryBudget {
             exhausted: self.exhausted.load(Relaxed),
         }
     }
-}
-
-/// Whole seconds on tokio's clock since the first budget looked at it (so paused-time tests
-/// control the floor too).
-fn current_second() -> u32 {
-    static EPOCH: OnceLock<Instant> = OnceLock::new();
-    let epoch = *EPOCH.get_or_init(Instant::now);
-    // Wrapping is harmless: only equality with the stored second matters.
-    Instant::now().saturating_duration_since(epoch).as_secs() as u32
 }
 
 #[cfg(test)]

@@ -229,9 +229,10 @@ impl Timeout {
         TimeoutFuture::new(&self.inner, fut)
     }
 
-    /// The policy's current state, after bringing an adaptive window up to date.
+    /// The policy's current state, after bringing an adaptive window up to date (on the clock of
+    /// the calling task's runtime).
     pub fn snapshot(&self) -> TimeoutSnapshot {
-        self.inner.timeout_snapshot()
+        self.inner.timeout_snapshot(true)
     }
 }
 
@@ -298,7 +299,7 @@ impl Inner {
         Error::Timeout(Elapsed::new(self.name.clone(), applied))
     }
 
-    fn timeout_snapshot(&self) -> TimeoutSnapshot {
+    fn timeout_snapshot(&self, refresh: bool) -> TimeoutSnapshot {
         let timeouts = self.timeouts.load(Relaxed);
         let Some(a) = &self.adaptive else {
             return TimeoutSnapshot {
@@ -311,7 +312,9 @@ impl Inner {
                 settings: None,
             };
         };
-        a.refresh_now();
+        if refresh {
+            a.refresh_now();
+        }
         let seen = a.observed();
         TimeoutSnapshot {
             rule: self.rule(),
@@ -348,7 +351,10 @@ impl Inspect for Inner {
     fn snapshot(&self) -> PolicySnapshot {
         PolicySnapshot {
             name: self.name.to_string(),
-            state: PolicyState::Timeout(self.timeout_snapshot()),
+            // As of the last refresh (calls refresh it as they go): the registry may be read from
+            // anywhere, for instance another runtime whose (paused) clock this policy must not
+            // be refreshed against.
+            state: PolicyState::Timeout(self.timeout_snapshot(false)),
         }
     }
 }
