@@ -7,13 +7,14 @@ use syn::{Expr, LitStr};
 use super::{Arg, Keys, duration, lit_float, lit_int, policy_name};
 use crate::errors::Errors;
 
+/// The keys given; the others keep the runtime's defaults (`BreakerSettings::default()`).
 pub(crate) struct CircuitBreakerArgs {
-    pub(crate) threshold: u32,
-    pub(crate) window: Duration,
-    pub(crate) cooldown: Duration,
-    pub(crate) probes: u32,
+    pub(crate) threshold: Option<u32>,
+    pub(crate) window: Option<Duration>,
+    pub(crate) cooldown: Option<Duration>,
+    pub(crate) probes: Option<u32>,
     pub(crate) failure_rate: Option<f64>,
-    pub(crate) min_calls: u32,
+    pub(crate) min_calls: Option<u32>,
     pub(crate) when: Option<Expr>,
     pub(crate) name: Option<LitStr>,
 }
@@ -40,12 +41,12 @@ const RENAMED: &[(&str, &str)] = &[
 impl CircuitBreakerArgs {
     pub(crate) fn parse(args: Vec<Arg>, errors: &mut Errors) -> Self {
         let mut out = CircuitBreakerArgs {
-            threshold: 5,
-            window: Duration::from_secs(30),
-            cooldown: Duration::from_secs(10),
-            probes: 1,
+            threshold: None,
+            window: None,
+            cooldown: None,
+            probes: None,
             failure_rate: None,
-            min_calls: 10,
+            min_calls: None,
             when: None,
             name: None,
         };
@@ -61,13 +62,13 @@ impl CircuitBreakerArgs {
                         1,
                         1_000_000,
                     )
-                    .map(|v| out.threshold = v as u32)
+                    .map(|v| out.threshold = Some(v as u32))
                 }
-                "window" => duration(&value, false).map(|d| out.window = d.value),
-                "cooldown" => duration(&value, false).map(|d| out.cooldown = d.value),
+                "window" => duration(&value, false).map(|d| out.window = Some(d.value)),
+                "cooldown" => duration(&value, false).map(|d| out.cooldown = Some(d.value)),
                 "probes" => {
                     lit_int(&value, "the number of calls let through while half-open", 1, 10_000)
-                        .map(|v| out.probes = v as u32)
+                        .map(|v| out.probes = Some(v as u32))
                 }
                 "failure_rate" => {
                     rate_key = Some(key.clone());
@@ -91,7 +92,7 @@ impl CircuitBreakerArgs {
                         1,
                         1_000_000,
                     )
-                    .map(|v| out.min_calls = v as u32)
+                    .map(|v| out.min_calls = Some(v as u32))
                 }
                 "when" => {
                     out.when = Some(value.clone());

@@ -60,22 +60,32 @@ pub(crate) fn declare(layer: &Layer, index: usize, fn_name: &str) -> TokenStream
             )
         }
         Layer::CircuitBreaker(b) => {
-            let threshold = b.threshold;
-            let probes = b.probes;
-            let min_calls = b.min_calls;
-            let (window, cooldown) = (duration_tokens(b.window), duration_tokens(b.cooldown));
-            let failure_rate = match b.failure_rate {
-                Some(f) => quote!(::core::option::Option::Some(#f)),
-                None => quote!(::core::option::Option::None),
-            };
+            // Only the keys given; the runtime owns the defaults.
+            let mut fields = Vec::new();
+            if let Some(v) = b.threshold {
+                fields.push(quote!(threshold: #v));
+            }
+            if let Some(d) = b.window {
+                let d = duration_tokens(d);
+                fields.push(quote!(window: #d));
+            }
+            if let Some(d) = b.cooldown {
+                let d = duration_tokens(d);
+                fields.push(quote!(cooldown: #d));
+            }
+            if let Some(v) = b.probes {
+                fields.push(quote!(probes: #v));
+            }
+            if let Some(f) = b.failure_rate {
+                fields.push(quote!(failure_rate: ::core::option::Option::Some(#f)));
+            }
+            if let Some(v) = b.min_calls {
+                fields.push(quote!(min_calls: #v));
+            }
             let settings = quote! {
                 #p::BreakerSettings {
-                    threshold: #threshold,
-                    window: #window,
-                    cooldown: #cooldown,
-                    probes: #probes,
-                    failure_rate: #failure_rate,
-                    min_calls: #min_calls,
+                    #(#fields,)*
+                    ..<#p::BreakerSettings as ::core::default::Default>::default()
                 }
             };
             let init = match &b.name {
