@@ -10,8 +10,10 @@
 //! bound evicts from the front too, which removes the result closest to expiry anyway.
 
 use std::any::Any;
-use std::collections::hash_map::RandomState;
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
+
+use hashbrown::HashMap;
+use hashbrown::hash_map::EntryRef;
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -62,7 +64,9 @@ struct Queued {
 
 #[derive(Default)]
 struct Shard {
-    map: HashMap<Arc<str>, Entry, RandomState>,
+    /// hashbrown's default hasher (foldhash) is seeded per map: crafted keys can crowd one
+    /// shard's lock but not degrade its map.
+    map: HashMap<Arc<str>, Entry>,
     order: VecDeque<Queued>,
     next_seq: u64,
 }
@@ -135,17 +139,27 @@ impl LocalStore {
             let now = Instant::now();
             let step = {
                 let mut s = self.shard(shard);
-                match s.map.get(key) {
-                    Some(Entry::Done { slot, .. }) if now < slot.expires_at => {
-                        Step::Hit(slot.clone())
+                // One hash: the key is looked up once, and allocated only if inserted.
+                match s.map.entry_ref(key) {
+                    EntryRef::Occupied(mut o) => {
+                        let live = match o.get() {
+                            Entry::Done { slot, .. } if now < slot.expires_at => {
+                                Some(Step::Hit(slot.clone()))
+                            }
+                            Entry::Running(flight) => Some(Step::Wait(Arc::clone(flight))),
+                            // An expired result (its queue entry goes stale): run again.
+                            Entry::Done { .. } => None,
+                        };
+                        live.unwrap_or_else(|| {
+                            let flight = Arc::new(Flight::default());
+                            o.insert(Entry::Running(Arc::clone(&flight)));
+                            Step::Lead(Arc::clone(o.key()), flight)
+                        })
                     }
-                    Some(Entry::Running(flight)) => Step::Wait(Arc::clone(flight)),
-                    // Free, or holding an expired result (its queue entry goes stale).
-                    _ => {
+                    EntryRef::Vacant(v) => {
                         let flight = Arc::new(Flight::default());
                         let owned: Arc<str> = Arc::from(key);
-                        let entry = Entry::Running(Arc::clone(&flight));
-                        s.map.insert(Arc::clone(&owned), entry);
+                        v.insert_with_key(Arc::clone(&owned), Entry::Running(Arc::clone(&flight)));
                         Step::Lead(owned, flight)
                     }
                 }
@@ -221,17 +235,29 @@ impl Lead<'_> {
         }
         {
             let mut s = self.store.shard(self.shard);
-            let ours = matches!(
-                s.map.get(&*self.key),
-                Some(Entry::Running(f)) if Arc::ptr_eq(f, &self.flight)
-            );
-            if ours {
-                match slot {
-                    Some((slot, now)) => s.store(&self.key, slot, now, self.store.per_shard),
-                    None => {
-                        s.map.remove(&*self.key);
+            let s = &mut *s;
+            // One lookup: the entry is ours only while it still holds our flight.
+            match s.map.get_mut(&*self.key) {
+                Some(entry) if matches!(&*entry, Entry::Running(f) if Arc::ptr_eq(f, &self.flight)) => {
+                    match slot {
+                        Some((slot, now)) => {
+                            let seq = s.next_seq;
+                            s.next_seq += 1;
+                            let expires_at = slot.expires_at;
+                            *entry = Entry::Done { slot, seq };
+                            s.order.push_back(Queued {
+                                key: Arc::clone(&self.key),
+                                seq,
+                                expires_at,
+                            });
+                            s.expire_and_evict(now, self.store.per_shard);
+                        }
+                        None => {
+                            s.map.remove(&*self.key);
+                        }
                     }
                 }
+                _ => {}
             }
         }
         self.flight.done.store(true, SeqCst);
@@ -248,16 +274,8 @@ impl Drop for Lead<'_> {
 }
 
 impl Shard {
-    /// Stores a result in place of its running call, then drops expired results and evicts the
-    /// oldest beyond `cap`.
-    fn store(&mut self, key: &Arc<str>, slot: Slot, now: Instant, cap: usize) {
-        let seq = self.next_seq;
-        self.next_seq += 1;
-        let expires_at = slot.expires_at;
-        if let Some(entry) = self.map.get_mut(&**key) {
-            *entry = Entry::Done { slot, seq };
-        }
-        self.order.push_back(Queued { key: Arc::clone(key), seq, expires_at });
+    /// Drops expired results and evicts the oldest beyond `cap`, from the front of the queue.
+    fn expire_and_evict(&mut self, now: Instant, cap: usize) {
         // Expired results sit at the front, stale queue entries (results that expired and ran
         // again) among them, so after this loop the queue holds exactly the live results.
         while let Some(front) = self.order.front() {
@@ -266,8 +284,13 @@ impl Shard {
                 break;
             }
             let Some(q) = self.order.pop_front() else { break };
-            if matches!(self.map.get(&q.key), Some(Entry::Done { seq, .. }) if *seq == q.seq) {
-                self.map.remove(&q.key);
+            // One lookup in the usual case: remove, and put back the rare newer entry.
+            match self.map.remove(&q.key) {
+                Some(Entry::Done { seq, .. }) if seq == q.seq => {}
+                Some(newer) => {
+                    self.map.insert(q.key, newer);
+                }
+                None => {}
             }
         }
     }
