@@ -50,8 +50,26 @@ struct Flight {
 }
 
 enum Entry {
-    Done { slot: Slot, seq: u64 },
-    Running(Arc<Flight>),
+    Done {
+        slot: Slot,
+        seq: u64,
+    },
+    /// A call running for the key, by its lead's `seq`. The flight its waiters wait on is
+    /// allocated by the first waiter: the usual miss, which nobody waits for, allocates none.
+    Running {
+        seq: u64,
+        flight: Option<Arc<Flight>>,
+    },
+}
+
+impl Entry {
+    /// The flight waiters wait on, if a running call's entry has one.
+    fn into_flight(self) -> Option<Arc<Flight>> {
+        match self {
+            Entry::Running { flight, .. } => flight,
+            Entry::Done { .. } => None,
+        }
+    }
 }
 
 /// A result in expiry order. `seq` tells whether the map still holds this very result (a key
@@ -135,37 +153,40 @@ impl LocalStore {
         let stats = &policy.stats;
         let shard = self.shard_of(key);
         let mut waited = false;
-        let (owned, flight) = loop {
+        let (owned, seq) = loop {
             let now = Instant::now();
             let step = {
                 let mut s = self.shard(shard);
-                // One hash: the key is looked up once, and allocated only if inserted.
+                // One hash: the key is looked up once, and allocated only if inserted. Every look
+                // takes a fresh `seq`, which names a lead's entry (and later its result).
+                let seq = s.next_seq;
+                s.next_seq += 1;
                 match s.map.entry_ref(key) {
                     EntryRef::Occupied(mut o) => {
-                        let live = match o.get() {
+                        let live = match o.get_mut() {
                             Entry::Done { slot, .. } if now < slot.expires_at => {
                                 Some(Step::Hit(slot.clone()))
                             }
-                            Entry::Running(flight) => Some(Step::Wait(Arc::clone(flight))),
+                            Entry::Running { flight, .. } => {
+                                Some(Step::Wait(Arc::clone(flight.get_or_insert_default())))
+                            }
                             // An expired result (its queue entry goes stale): run again.
                             Entry::Done { .. } => None,
                         };
                         live.unwrap_or_else(|| {
-                            let flight = Arc::new(Flight::default());
-                            o.insert(Entry::Running(Arc::clone(&flight)));
-                            Step::Lead(Arc::clone(o.key()), flight)
+                            o.insert(Entry::Running { seq, flight: None });
+                            Step::Lead(Arc::clone(o.key()), seq)
                         })
                     }
                     EntryRef::Vacant(v) => {
-                        let flight = Arc::new(Flight::default());
                         let owned: Arc<str> = Arc::from(key);
-                        v.insert_with_key(Arc::clone(&owned), Entry::Running(Arc::clone(&flight)));
-                        Step::Lead(owned, flight)
+                        v.insert_with_key(Arc::clone(&owned), Entry::Running { seq, flight: None });
+                        Step::Lead(owned, seq)
                     }
                 }
             };
             match step {
-                Step::Lead(owned, flight) => break (owned, flight),
+                Step::Lead(owned, seq) => break (owned, seq),
                 Step::Hit(slot) => {
                     Stats::add(&stats.hits);
                     if waited {
@@ -188,7 +209,7 @@ impl LocalStore {
         };
 
         // We run the body. `lead` settles the key even if we are cancelled or the body panics.
-        let mut lead = Lead { store: self, shard, key: owned, flight, settled: false };
+        let mut lead = Lead { store: self, shard, key: owned, seq, settled: false };
         Stats::add(&stats.misses);
         let outcome = fut.await;
         let slot = match &outcome {
@@ -214,7 +235,7 @@ impl LocalStore {
 enum Step {
     Hit(Slot),
     Wait(Arc<Flight>),
-    Lead(Arc<str>, Arc<Flight>),
+    Lead(Arc<str>, u64),
 }
 
 /// The caller running the body for a key. Settling stores the result (or frees the key) and
@@ -223,7 +244,8 @@ struct Lead<'a> {
     store: &'a LocalStore,
     shard: usize,
     key: Arc<str>,
-    flight: Arc<Flight>,
+    /// Names this lead's entry, and its result once stored.
+    seq: u64,
     settled: bool,
 }
 
@@ -233,36 +255,34 @@ impl Lead<'_> {
         if std::mem::replace(&mut self.settled, true) {
             return;
         }
-        {
+        let flight = {
             let mut s = self.store.shard(self.shard);
             let s = &mut *s;
-            // One lookup: the entry is ours only while it still holds our flight.
+            // One lookup: the entry is ours only while it is still our running call.
             match s.map.get_mut(&*self.key) {
-                Some(entry) if matches!(&*entry, Entry::Running(f) if Arc::ptr_eq(f, &self.flight)) => {
+                Some(entry) if matches!(&*entry, Entry::Running { seq, .. } if *seq == self.seq) => {
                     match slot {
                         Some((slot, now)) => {
-                            let seq = s.next_seq;
-                            s.next_seq += 1;
                             let expires_at = slot.expires_at;
-                            *entry = Entry::Done { slot, seq };
-                            s.order.push_back(Queued {
-                                key: Arc::clone(&self.key),
-                                seq,
-                                expires_at,
-                            });
+                            let running =
+                                std::mem::replace(entry, Entry::Done { slot, seq: self.seq });
+                            let key = Arc::clone(&self.key);
+                            s.order.push_back(Queued { key, seq: self.seq, expires_at });
                             s.expire_and_evict(now, self.store.per_shard);
+                            running.into_flight()
                         }
-                        None => {
-                            s.map.remove(&*self.key);
-                        }
+                        None => s.map.remove(&*self.key).and_then(Entry::into_flight),
                     }
                 }
-                _ => {}
+                _ => None,
             }
-        }
-        self.flight.done.store(true, SeqCst);
-        if self.flight.waiters.load(SeqCst) > 0 {
-            self.flight.notify.notify_waiters();
+        };
+        // Waiters (if any came) allocated the flight; wake them to look again.
+        if let Some(flight) = flight {
+            flight.done.store(true, SeqCst);
+            if flight.waiters.load(SeqCst) > 0 {
+                flight.notify.notify_waiters();
+            }
         }
     }
 }
