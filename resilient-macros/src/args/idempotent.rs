@@ -9,7 +9,8 @@ use crate::errors::Errors;
 
 pub(crate) struct IdempotentArgs {
     pub(crate) key: Option<Expr>,
-    pub(crate) ttl: Duration,
+    /// `None`: the runtime's default (`DEFAULT_TTL`, 24 h).
+    pub(crate) ttl: Option<Duration>,
     pub(crate) store: Option<LitStr>,
     pub(crate) fingerprint: Option<Expr>,
     pub(crate) max_entries: Option<u64>,
@@ -30,7 +31,7 @@ impl IdempotentArgs {
     pub(crate) fn parse(args: Vec<Arg>, errors: &mut Errors) -> Self {
         let mut out = IdempotentArgs {
             key: None,
-            ttl: Duration::from_secs(24 * 3600),
+            ttl: None,
             store: None,
             fingerprint: None,
             max_entries: None,
@@ -50,7 +51,7 @@ impl IdempotentArgs {
                     out.key = Some(value);
                     Ok(())
                 }
-                "ttl" => duration(&value, false).map(|d| out.ttl = d.value),
+                "ttl" => duration(&value, false).map(|d| out.ttl = Some(d.value)),
                 "store" => lit_str(
                     &value,
                     "the name of a store registered at start-up, like `store = \"redis\"`",

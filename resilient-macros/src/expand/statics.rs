@@ -126,7 +126,10 @@ pub(crate) fn declare(layer: &Layer, index: usize, fn_name: &str) -> TokenStream
         }
         Layer::Idempotent(i) => {
             let name = name_of(&i.name);
-            let ttl = duration_tokens(i.ttl);
+            let ttl = i.ttl.map(|d| {
+                let d = duration_tokens(d);
+                quote!(.ttl(#d))
+            });
             let store = i.store.as_ref().map(|s| quote!(.store(#s)));
             let max = i.max_entries.map(|n| quote!(.max_entries(#n)));
             let wait = i.wait_in_flight.map(|d| {
@@ -135,7 +138,7 @@ pub(crate) fn declare(layer: &Layer, index: usize, fn_name: &str) -> TokenStream
             });
             (
                 quote!(#p::Idempotency),
-                quote!(#p::Idempotency::builder().name(#name).ttl(#ttl)#store #max #wait.build()),
+                quote!(#p::Idempotency::builder().name(#name)#ttl #store #max #wait.build()),
             )
         }
     };
