@@ -96,7 +96,8 @@ impl TimeoutBuilder {
         self
     }
 
-    /// The lowest adaptive value (adaptive only; default 1 ms).
+    /// The lowest adaptive value (adaptive only; default 20 ms, see
+    /// [`AdaptiveSettings::min`]).
     pub fn min(mut self, min: Duration) -> Self {
         self.settings.min = min;
         self
@@ -314,6 +315,8 @@ impl Inner {
         };
         if refresh {
             a.refresh_now();
+        } else {
+            a.settle();
         }
         let seen = a.observed();
         TimeoutSnapshot {
@@ -321,7 +324,7 @@ impl Inner {
             current: a.current(),
             percentile: seen.percentile,
             samples: seen.samples,
-            warming_up: seen.samples < u64::from(a.settings.warmup.max(1)),
+            warming_up: seen.warming_up,
             timeouts,
             settings: Some(a.settings),
         }
@@ -351,9 +354,10 @@ impl Inspect for Inner {
     fn snapshot(&self) -> PolicySnapshot {
         PolicySnapshot {
             name: self.name.to_string(),
-            // As of the last refresh (calls refresh it as they go): the registry may be read from
-            // anywhere, for instance another runtime whose (paused) clock this policy must not
-            // be refreshed against.
+            // Samples and warm-up as of now; the percentile as of the last refresh, and samples
+            // older than the window retired only by the next one (calls refresh as they go): the
+            // registry may be read from anywhere, for instance another runtime whose (paused)
+            // clock this policy must not be refreshed against.
             state: PolicyState::Timeout(self.timeout_snapshot(false)),
         }
     }
