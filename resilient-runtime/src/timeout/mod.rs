@@ -12,7 +12,9 @@
 //! from successes (fast failures would drag the percentile down) and counts a timed-out call as a
 //! sample at its timeout (a censored sample), so a slowdown pulls the limit up instead of going
 //! unseen. The value is recomputed periodically (every sixteenth of the window, between 1 ms and
-//! 250 ms), never per call.
+//! 250 ms) and by the call that completes the warm-up, never otherwise per call. On a fast
+//! dependency K × pNN falls below any timer's resolution and `min` (default 20 ms) is the limit;
+//! see [`AdaptiveSettings::min`].
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
@@ -340,7 +342,8 @@ pub struct TimeoutSnapshot {
     pub current: Duration,
     /// The configured percentile of the latencies in the window (`None` when fixed or empty).
     pub percentile: Option<Duration>,
-    /// Latencies in the window, censored ones included (0 when fixed).
+    /// Latencies in the window, censored ones included, counted when the snapshot is taken (0
+    /// when fixed).
     pub samples: u64,
     /// True while an adaptive timeout has fewer than `warmup` samples and uses `initial`.
     pub warming_up: bool,

@@ -147,7 +147,8 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
 /// The settings of an adaptive timeout (ignored by a fixed one).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 pub struct AdaptiveSettings {
-    /// The timeout used until `warmup` samples exist in the window.
+    /// The timeout used until `warmup` samples exist in the window (the call that completes them
+    /// ends the warm-up).
     pub initial: Duration,
     /// The adaptive value never goes below this (default 20 ms). A floor well above tokio's 1 ms
     /// timer tick and a loaded host's scheduling delays: on a fast dependency (p99 of 150 µs)
