@@ -123,6 +123,20 @@ async fn the_default_floor_is_twenty_milliseconds() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_max_below_the_default_floor_is_the_floor_too() {
+    // Fine with the old 1 ms floor, so it must not start panicking with "min exceeds max".
+    let t = Timeout::adaptive(99.0, 2.0).warmup(10).max(10 * MS).build();
+    for _ in 0..10 {
+        fast_call(&t, 200 * US).await.unwrap();
+    }
+    assert_eq!(t.current(), 10 * MS);
+    // A `min` given explicitly is kept, whichever comes first.
+    let b = Timeout::adaptive(99.0, 2.0).min(2 * MS).max(10 * MS);
+    assert_eq!(b, Timeout::adaptive(99.0, 2.0).max(10 * MS).min(2 * MS));
+    assert_eq!(b.build().snapshot().settings.unwrap().min, 2 * MS);
+}
+
+#[tokio::test(start_paused = true)]
 async fn converges_to_k_times_the_percentile() {
     // Latencies 1..=100 ms, each three times: the exact p50, p90, p99 are 50, 90, 99 ms. Every
     // rule's timeout stays above 100 ms, so no call times out.

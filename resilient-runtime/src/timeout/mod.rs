@@ -83,6 +83,8 @@ pub struct TimeoutBuilder {
     name: PolicyName,
     rule: TimeoutRule,
     settings: AdaptiveSettings,
+    /// `min` was set, by [`min`](Self::min) or [`settings`](Self::settings).
+    min_given: bool,
 }
 
 impl TimeoutBuilder {
@@ -102,12 +104,17 @@ impl TimeoutBuilder {
     /// [`AdaptiveSettings::min`]).
     pub fn min(mut self, min: Duration) -> Self {
         self.settings.min = min;
+        self.min_given = true;
         self
     }
 
-    /// The highest adaptive value (adaptive only; default 30 s).
+    /// The highest adaptive value (adaptive only; default 30 s). Below 20 ms and without a
+    /// [`min`](Self::min), it is the floor too: the default floor yields to it.
     pub fn max(mut self, max: Duration) -> Self {
         self.settings.max = max;
+        if !self.min_given {
+            self.settings.min = AdaptiveSettings::default().min.min(max);
+        }
         self
     }
 
@@ -126,6 +133,7 @@ impl TimeoutBuilder {
     /// All adaptive settings at once.
     pub fn settings(mut self, settings: AdaptiveSettings) -> Self {
         self.settings = settings;
+        self.min_given = true;
         self
     }
 
@@ -191,6 +199,7 @@ impl Timeout {
             name: PolicyName::from("timeout"),
             rule,
             settings: AdaptiveSettings::default(),
+            min_given: false,
         }
     }
 
