@@ -154,8 +154,8 @@ impl Adaptive {
         let p = self.percentile_value.load(Relaxed);
         Observed {
             percentile: (p != NONE).then(|| Duration::from_nanos(p)),
-            // Counted now rather than read from the last recompute: the registry's `settle` or a
-            // snapshot's refresh may have found another thread refreshing, and carried on.
+            // Counted now, not as of the last recompute: calls made while warming up recompute
+            // nothing, nor do any between periodic refreshes.
             samples: self.count(),
             warming_up: self.next_refresh.load(Relaxed) & WARMING != 0,
         }
@@ -189,10 +189,10 @@ impl Adaptive {
     /// Derives everything from the two generations; `next` is when the next periodic refresh is
     /// due. The caller holds `refreshing`.
     fn recompute(&self, next: u64) {
-        // Calls counted from here on are either in the scan or not (a call counted twice can
-        // only end the count early, and the refresh it triggers finds the window short). A call
-        // that did not see `WARMING` (because this very refresh sets it) is not counted: it
-        // shows at the next periodic refresh.
+        // From here on `warm_count` counts the calls the scan below may miss. One the scan sees
+        // as well is counted twice, which can only complete the count early, and the refresh
+        // that triggers finds the window short. A call that did not see `WARMING` because this
+        // very recompute sets it is not counted: the next periodic refresh sees it.
         self.warm_count.swap(0, SeqCst);
         let [a, b] = &self.generations;
         let (samples, value) = percentile_of(&[a, b], self.percentile);
