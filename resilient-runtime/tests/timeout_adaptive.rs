@@ -10,6 +10,7 @@ use resilient_runtime::{Error, Outcome};
 use tokio::time::{advance, sleep};
 
 const MS: Duration = Duration::from_millis(1);
+const US: Duration = Duration::from_micros(1);
 
 /// One call whose body takes `latency`.
 async fn call(t: &Timeout, latency: Duration) -> Result<(), Error> {
@@ -18,6 +19,21 @@ async fn call(t: &Timeout, latency: Duration) -> Result<(), Error> {
         Ok(())
     })
     .await
+}
+
+/// One call to a dependency answering after `latency`, below tokio's 1 ms timer resolution: the
+/// body moves the paused clock itself.
+async fn fast_call(t: &Timeout, latency: Duration) -> Result<(), Error> {
+    t.run(async move {
+        advance(latency).await;
+        Ok(())
+    })
+    .await
+}
+
+/// What the registry shows for `name`, without the refresh [`Timeout::snapshot`] does.
+fn listed(name: &str) -> resilient_runtime::timeout::TimeoutSnapshot {
+    registry::snapshot().timeout(name).expect("registered").clone()
 }
 
 /// `actual` is within the histogram's 1.6 % of `expected`.
@@ -45,6 +61,79 @@ async fn uses_initial_until_warmed_up() {
     assert!(!snap.warming_up);
     assert_eq!(snap.samples, 10);
     assert_near(t.current(), 40 * MS);
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_warmup_ends_at_the_sample_that_completes_it() {
+    // Ten 20 ms calls take 200 ms, less than one refresh period (250 ms): only the count can end
+    // the warm-up, and nothing here asks for a refresh.
+    let name = "timeout_test::warmup_ends";
+    let t = Timeout::adaptive(99.0, 2.0).name(name).warmup(10).build();
+    for i in 1..10 {
+        call(&t, 20 * MS).await.unwrap();
+        let seen = listed(name);
+        assert_eq!((seen.samples, seen.warming_up), (i, true));
+        assert_eq!(t.current(), Duration::from_secs(1));
+    }
+    call(&t, 20 * MS).await.unwrap();
+    assert_near(t.current(), 40 * MS);
+    let seen = listed(name);
+    assert_eq!((seen.samples, seen.warming_up), (10, false));
+    assert_near(seen.current, 40 * MS);
+    assert_near(seen.percentile.unwrap(), 20 * MS);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_fast_dependency_is_never_shown_stale() {
+    // Issue 11's case: a local server (150 µs), default settings, 2 000 calls in 0.3 s of tokio
+    // time, a small fraction of the 60 s window's refresh period.
+    let name = "timeout_test::fast_dependency";
+    let t = Timeout::adaptive(99.0, 3.0).name(name).build();
+    let defaults = AdaptiveSettings::default();
+    for i in 1..=2_000u64 {
+        fast_call(&t, 150 * US).await.unwrap();
+        if i % 97 == 0 || (99..=101).contains(&i) {
+            let seen = listed(name);
+            assert_eq!(seen.samples, i);
+            assert_eq!(seen.warming_up, i < u64::from(defaults.warmup), "after {i} calls");
+        }
+        if i < u64::from(defaults.warmup) {
+            assert_eq!(t.current(), defaults.initial);
+        } else {
+            // 3 × 150 µs is far below the floor.
+            assert_eq!(t.current(), defaults.min, "after {i} calls");
+        }
+    }
+    let seen = listed(name);
+    assert_eq!((seen.samples, seen.warming_up, seen.timeouts), (2_000, false, 0));
+    assert_near(seen.percentile.unwrap(), 150 * US);
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_default_floor_is_twenty_milliseconds() {
+    assert_eq!(AdaptiveSettings::default().min, 20 * MS);
+    let t = Timeout::adaptive(99.0, 2.0).warmup(10).build();
+    for _ in 0..10 {
+        fast_call(&t, 200 * US).await.unwrap();
+    }
+    assert_eq!(t.current(), 20 * MS);
+    // A call of 15 ms, 75 times the usual latency, still gets its answer.
+    fast_call(&t, 15 * MS).await.unwrap();
+    assert_eq!(t.snapshot().timeouts, 0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_max_below_the_default_floor_is_the_floor_too() {
+    // Fine with the old 1 ms floor, so it must not start panicking with "min exceeds max".
+    let t = Timeout::adaptive(99.0, 2.0).warmup(10).max(10 * MS).build();
+    for _ in 0..10 {
+        fast_call(&t, 200 * US).await.unwrap();
+    }
+    assert_eq!(t.current(), 10 * MS);
+    // A `min` given explicitly is kept, whichever comes first.
+    let b = Timeout::adaptive(99.0, 2.0).min(2 * MS).max(10 * MS);
+    assert_eq!(b, Timeout::adaptive(99.0, 2.0).max(10 * MS).min(2 * MS));
+    assert_eq!(b.build().snapshot().settings.unwrap().min, 2 * MS);
 }
 
 #[tokio::test(start_paused = true)]
@@ -154,8 +243,11 @@ async fn the_window_forgets_old_samples() {
     assert_eq!(snap.samples, 0);
     assert!(snap.warming_up);
     assert_eq!(snap.current, AdaptiveSettings::default().initial);
-    for _ in 0..20 {
+    // The second warm-up also ends at its tenth sample, between two periodic refreshes.
+    for i in 1..=20 {
         call(&t, 10 * MS).await.unwrap();
+        let expected = if i < 10 { AdaptiveSettings::default().initial } else { 20 * MS };
+        assert_near(t.current(), expected);
     }
     let snap = t.snapshot();
     assert_eq!(snap.samples, 20);
@@ -266,6 +358,32 @@ async fn concurrent_calls_all_count() {
     assert!(!snap.warming_up);
     // Ready bodies take well under a millisecond: the limit sits at its floor.
     assert_eq!(snap.current, AdaptiveSettings::default().min);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_calls_end_the_warmup_without_a_refresh_due() {
+    // Four tasks complete a warm-up of 1 000 samples together, on the real clock: whichever
+    // sample completes it ends it, even if it finds another thread refreshing. The calls take
+    // far less than the 250 ms refresh period, and nothing here asks for a refresh.
+    let name = "timeout_test::concurrent_warmup";
+    let t = Timeout::adaptive(99.0, 2.0).name(name).warmup(1_000).build();
+    let tasks: Vec<_> = (0..4)
+        .map(|_| {
+            let t = t.clone();
+            tokio::spawn(async move {
+                for i in 0..250u32 {
+                    let out = t.guard(async move { Outcome::<u32, ()>::Ok(Ok(i)) }).await;
+                    assert_eq!(out, Ok(Ok(i)));
+                }
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap();
+    }
+    assert_eq!(t.current(), AdaptiveSettings::default().min);
+    let seen = listed(name);
+    assert_eq!((seen.samples, seen.warming_up), (1_000, false));
 }
 
 #[tokio::test(start_paused = true)]

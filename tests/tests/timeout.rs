@@ -109,6 +109,34 @@ mod adaptive {
             Duration::from_millis(limit.as_nanos().div_ceil(1_000_000) as u64)
         );
     }
+
+    /// Only the rule: every adaptive setting at its default.
+    #[timeout("p99*3", name = "adaptive-defaults")]
+    async fn local(latency: Duration, hiccup: Duration) -> Result<(), AppError> {
+        // A local server: faster than tokio's 1 ms timer, so the body moves the clock itself.
+        tokio::time::advance(latency).await;
+        // A stall on a timer, which races the timeout's own.
+        if !hiccup.is_zero() {
+            sleep(hiccup).await;
+        }
+        Ok(())
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_fast_function_warms_up_at_its_100th_call_onto_the_20ms_floor() {
+        let listed = || resilient::registry::snapshot().timeout("adaptive-defaults").cloned();
+        for i in 1..=150u64 {
+            local(Duration::from_micros(150), Duration::ZERO).await.unwrap();
+            let snap = listed().expect("listed");
+            assert_eq!((snap.samples, snap.warming_up), (i, i < 100), "after {i} calls");
+            let expected = if i < 100 { Duration::from_secs(1) } else { 20 * MS };
+            assert_eq!(snap.current, expected, "after {i} calls");
+        }
+        // 3 × p99 is 0.45 ms; the floor keeps a 12 ms stall from failing the call.
+        local(Duration::from_micros(150), 12 * MS).await.unwrap();
+        let err = local(Duration::from_micros(150), 25 * MS).await.unwrap_err();
+        assert!(matches!(err, AppError::Rejected(ref e) if e.is_timeout()));
+    }
 }
 
 mod deadlines {

@@ -5,6 +5,12 @@
 //! whichever recording thread first sees the period over and wins the `refreshing` flag; everyone
 //! else carries on.
 //!
+//! The warm-up ends at the sample that completes it, not at the next periodic refresh. While
+//! warming up, `next_refresh` carries the [`WARMING`] bit, which makes the test every call already
+//! does ("is a refresh due?") send it to the cold path, where it is counted; the sample that
+//! brings the count to `warmup` refreshes. Once warmed up the bit is clear and a call costs what
+//! it did before: no extra load, no extra `fetch_add`.
+//!
 //! The window is two generations of histograms, each covering half of it. Calls record into the
 //! active one; every half window the refresh clears the other (its samples are now older than the
 //! window) and makes it active. The percentile is taken over both, so it always sees the last half
@@ -21,6 +27,11 @@ use super::rule::AdaptiveSettings;
 /// Stands for "no percentile yet" in [`Adaptive::percentile_value`].
 const NONE: u64 = u64::MAX;
 
+/// Set in [`Adaptive::next_refresh`] while fewer than `warmup` samples are in the window. Times
+/// are nanoseconds since the policy's epoch, far below 2^63, so a set bit puts `next_refresh` out
+/// of any call's reach and the call takes the cold path.
+const WARMING: u64 = 1 << 63;
+
 #[derive(Debug)]
 pub(crate) struct Adaptive {
     pub(crate) percentile: f64,
@@ -33,20 +44,26 @@ pub(crate) struct Adaptive {
     active: AtomicUsize,
     /// Times below are nanoseconds since this instant, so they fit in atomics.
     epoch: Instant,
+    /// When the next periodic refresh is due, with [`WARMING`] set while warming up.
     next_refresh: AtomicU64,
+    /// While warming up, the samples in the window are `warm_base + warm_count`: the count the
+    /// last recompute's scan found, and the calls counted since it started (see [`Self::due`]).
+    warm_base: AtomicU64,
+    warm_count: AtomicU64,
     /// [`refresh_period`] of the window, in nanoseconds.
     period: u64,
     refreshing: AtomicBool,
     // Written only by the holder of `refreshing`; atomics so snapshots can read them.
     rotated_at: AtomicU64,
     percentile_value: AtomicU64,
-    samples: AtomicU64,
 }
 
 /// The adaptive state as the registry reports it.
 pub(crate) struct Observed {
     pub(crate) percentile: Option<Duration>,
     pub(crate) samples: u64,
+    /// Fewer than `warmup` samples were in the window: the timeout is `initial`.
+    pub(crate) warming_up: bool,
 }
 
 impl Adaptive {
@@ -59,12 +76,13 @@ impl Adaptive {
             generations: [LatencyHistogram::new(), LatencyHistogram::new()],
             active: AtomicUsize::new(0),
             epoch: Instant::now(),
-            next_refresh: AtomicU64::new(0),
+            next_refresh: AtomicU64::new(WARMING),
+            warm_base: AtomicU64::new(0),
+            warm_count: AtomicU64::new(0),
             period: nanos(refresh_period(settings.window)),
             refreshing: AtomicBool::new(false),
             rotated_at: AtomicU64::new(0),
             percentile_value: AtomicU64::new(NONE),
-            samples: AtomicU64::new(0),
         }
     }
 
@@ -83,48 +101,120 @@ impl Adaptive {
         self.generations[self.active.load(Relaxed) & 1].record(latency);
         let now = self.since_epoch(now);
         let next = self.next_refresh.load(Relaxed);
-        // The second test catches a clock that went back: a policy in a `static` outlives the
-        // paused-clock runtime of one test and meets the next one's clock.
+        // The second test catches a clock that went back (a policy in a `static` outlives the
+        // paused-clock runtime of one test and meets the next one's clock) and, through the
+        // `WARMING` bit, every call made while warming up.
         if now >= next || next - now > self.period {
-            self.try_refresh(now);
+            self.due(now, next);
         }
     }
 
-    /// Refreshes now unless another thread is at it; the registry calls this so a snapshot of an
-    /// idle function shows its old samples gone.
+    /// A call whose test in [`record`](Self::record) failed: a refresh is due, the clock went
+    /// back, or the policy is warming up and this sample may be the one that ends it.
+    #[cold]
+    fn due(&self, now: u64, next: u64) {
+        if next & WARMING != 0 {
+            // SeqCst (cold path only): a recompute whose `swap` sees this count also sees the
+            // sample in the histogram; and if the refresh below finds `refreshing` taken, its
+            // holder's check in `unlock` sees this count.
+            let counted = self.warm_count.fetch_add(1, SeqCst) + 1;
+            let at = next & !WARMING;
+            let on_schedule = now < at && at - now <= self.period;
+            if self.warm_base.load(SeqCst) + counted < self.warmup() && on_schedule {
+                return;
+            }
+        }
+        self.try_refresh(now);
+    }
+
+    /// Refreshes now unless another thread is at it; [`Timeout::snapshot`](super::Timeout::snapshot)
+    /// calls this so a snapshot of an idle function shows its old samples gone.
     pub(crate) fn refresh_now(&self) {
         self.try_refresh(self.since_epoch(Instant::now()));
+    }
+
+    /// Ends a warm-up that enough samples have completed but no refresh has ended yet (the call
+    /// that completed it found another thread refreshing, which is still at it). Reads no clock,
+    /// so the registry may call it from a runtime whose paused clock is not this policy's; and
+    /// takes the `refreshing` flag only then, so reading the registry does not hold up refreshes.
+    pub(crate) fn settle(&self) {
+        let warming = self.next_refresh.load(Relaxed) & WARMING != 0;
+        if warming && self.count() >= self.warmup() && self.lock() {
+            self.recompute(self.next_refresh.load(Relaxed) & !WARMING);
+            self.unlock();
+        }
+    }
+
+    /// Samples in the window as of now, counted from the histograms.
+    fn count(&self) -> u64 {
+        self.generations.iter().map(LatencyHistogram::count).sum()
     }
 
     pub(crate) fn observed(&self) -> Observed {
         let p = self.percentile_value.load(Relaxed);
         Observed {
             percentile: (p != NONE).then(|| Duration::from_nanos(p)),
-            samples: self.samples.load(Relaxed),
+            // Counted now, not as of the last recompute: calls made while warming up recompute
+            // nothing, nor do any between periodic refreshes.
+            samples: self.count(),
+            warming_up: self.next_refresh.load(Relaxed) & WARMING != 0,
         }
     }
 
     #[cold]
     fn try_refresh(&self, now: u64) {
-        if self.refreshing.compare_exchange(false, true, Acquire, Relaxed).is_err() {
-            return;
+        if self.lock() {
+            self.rotate(now);
+            self.recompute(now + self.period);
+            self.unlock();
         }
-        self.rotate(now);
+    }
+
+    fn lock(&self) -> bool {
+        self.refreshing.compare_exchange(false, true, SeqCst, Relaxed).is_ok()
+    }
+
+    fn unlock(&self) {
+        self.refreshing.store(false, SeqCst);
+        // A call that completed the warm-up while we held the flag could not refresh; it relies
+        // on this check. `settle` recomputes only if the histograms agree (a call counted twice
+        // makes the counters run ahead of them), and then the warm-up is over, so this ends.
+        if self.next_refresh.load(Relaxed) & WARMING != 0
+            && self.warm_base.load(SeqCst) + self.warm_count.load(SeqCst) >= self.warmup()
+        {
+            self.settle();
+        }
+    }
+
+    /// Derives everything from the two generations; `next` is when the next periodic refresh is
+    /// due. The caller holds `refreshing`.
+    fn recompute(&self, next: u64) {
+        // From here on `warm_count` counts the calls the scan below may miss. One the scan sees
+        // as well is counted twice, which can only complete the count early, and the refresh
+        // that triggers finds the window short. A call that did not see `WARMING` because this
+        // very recompute sets it is not counted: the next periodic refresh sees it.
+        self.warm_count.swap(0, SeqCst);
         let [a, b] = &self.generations;
         let (samples, value) = percentile_of(&[a, b], self.percentile);
         let s = &self.settings;
+        let warming = samples < self.warmup();
         let timeout = match value {
-            Some(p) if samples >= u64::from(s.warmup.max(1)) => {
+            Some(p) if !warming => {
                 let scaled = Duration::try_from_secs_f64(p.as_secs_f64() * self.multiplier);
                 scaled.unwrap_or(s.max).clamp(s.min, s.max)
             }
             _ => s.initial,
         };
-        self.samples.store(samples, Relaxed);
+        self.warm_base.store(samples, SeqCst);
         self.percentile_value.store(value.map_or(NONE, nanos), Relaxed);
         self.current.store(nanos(timeout), Relaxed);
-        self.next_refresh.store(now + self.period, Relaxed);
-        self.refreshing.store(false, Release);
+        self.next_refresh.store(if warming { next | WARMING } else { next }, Relaxed);
+    }
+
+    /// Samples needed before the percentile is trusted (at least one).
+    #[inline]
+    fn warmup(&self) -> u64 {
+        u64::from(self.settings.warmup.max(1))
     }
 
     /// Retires the older generation once per half window.

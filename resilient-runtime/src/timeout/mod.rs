@@ -12,7 +12,9 @@
 //! from successes (fast failures would drag the percentile down) and counts a timed-out call as a
 //! sample at its timeout (a censored sample), so a slowdown pulls the limit up instead of going
 //! unseen. The value is recomputed periodically (every sixteenth of the window, between 1 ms and
-//! 250 ms), never per call.
+//! 250 ms) and by the call that completes the warm-up, never otherwise per call. On a fast
+//! dependency K × pNN falls below any timer's resolution and `min` (default 20 ms) is the limit;
+//! see [`AdaptiveSettings::min`].
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
@@ -81,6 +83,8 @@ pub struct TimeoutBuilder {
     name: PolicyName,
     rule: TimeoutRule,
     settings: AdaptiveSettings,
+    /// `min` was set, by [`min`](Self::min) or [`settings`](Self::settings).
+    min_given: bool,
 }
 
 impl TimeoutBuilder {
@@ -96,15 +100,21 @@ impl TimeoutBuilder {
         self
     }
 
-    /// The lowest adaptive value (adaptive only; default 1 ms).
+    /// The lowest adaptive value (adaptive only; default 20 ms, see
+    /// [`AdaptiveSettings::min`]).
     pub fn min(mut self, min: Duration) -> Self {
         self.settings.min = min;
+        self.min_given = true;
         self
     }
 
-    /// The highest adaptive value (adaptive only; default 30 s).
+    /// The highest adaptive value (adaptive only; default 30 s). Below 20 ms and without a
+    /// [`min`](Self::min), it is the floor too: the default floor yields to it.
     pub fn max(mut self, max: Duration) -> Self {
         self.settings.max = max;
+        if !self.min_given {
+            self.settings.min = AdaptiveSettings::default().min.min(max);
+        }
         self
     }
 
@@ -123,6 +133,7 @@ impl TimeoutBuilder {
     /// All adaptive settings at once.
     pub fn settings(mut self, settings: AdaptiveSettings) -> Self {
         self.settings = settings;
+        self.min_given = true;
         self
     }
 
@@ -188,6 +199,7 @@ impl Timeout {
             name: PolicyName::from("timeout"),
             rule,
             settings: AdaptiveSettings::default(),
+            min_given: false,
         }
     }
 
@@ -314,6 +326,8 @@ impl Inner {
         };
         if refresh {
             a.refresh_now();
+        } else {
+            a.settle();
         }
         let seen = a.observed();
         TimeoutSnapshot {
@@ -321,7 +335,7 @@ impl Inner {
             current: a.current(),
             percentile: seen.percentile,
             samples: seen.samples,
-            warming_up: seen.samples < u64::from(a.settings.warmup.max(1)),
+            warming_up: seen.warming_up,
             timeouts,
             settings: Some(a.settings),
         }
@@ -337,7 +351,8 @@ pub struct TimeoutSnapshot {
     pub current: Duration,
     /// The configured percentile of the latencies in the window (`None` when fixed or empty).
     pub percentile: Option<Duration>,
-    /// Latencies in the window, censored ones included (0 when fixed).
+    /// Latencies in the window, censored ones included, counted when the snapshot is taken (0
+    /// when fixed).
     pub samples: u64,
     /// True while an adaptive timeout has fewer than `warmup` samples and uses `initial`.
     pub warming_up: bool,
@@ -351,9 +366,10 @@ impl Inspect for Inner {
     fn snapshot(&self) -> PolicySnapshot {
         PolicySnapshot {
             name: self.name.to_string(),
-            // As of the last refresh (calls refresh it as they go): the registry may be read from
-            // anywhere, for instance another runtime whose (paused) clock this policy must not
-            // be refreshed against.
+            // Samples and warm-up as of now; the percentile as of the last refresh, and samples
+            // older than the window retired only by the next one (calls refresh as they go): the
+            // registry may be read from anywhere, for instance another runtime whose (paused)
+            // clock this policy must not be refreshed against.
             state: PolicyState::Timeout(self.timeout_snapshot(false)),
         }
     }
