@@ -174,6 +174,8 @@ mod tests {
         ("get", "<&app::svc::A as app::svc::Tr>::get::__resilient_here", "app::svc::A::get"),
         ("get", "<&mut app::svc::A as app::svc::Tr>::get::__resilient_here", "app::svc::A::get"),
         ("dm", "<dyn app::svc::Gen<u8>>::dm::__resilient_here", "app::svc::Gen::dm"),
+        // A trait's default method: one policy for every implementor, named after the trait.
+        ("d", "app::svc::Def::d::__resilient_here", "app::svc::Def::d"),
         // A trait impl for a type of another module or crate: the type's name, in this module.
         ("get", "<other::D as app::svc::Tr>::get::__resilient_here", "app::svc::D::get"),
         (
