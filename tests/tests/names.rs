@@ -139,6 +139,31 @@ mod traits {
     }
 }
 
+/// A trait's default method: one policy for every implementor, named after the trait.
+mod default_method {
+    use super::*;
+
+    pub trait Ping {
+        #[timeout("10ms")]
+        async fn ping(&self) -> Result<(), AppError> {
+            sleep(Duration::from_secs(1)).await;
+            Ok(())
+        }
+    }
+
+    pub struct A;
+    pub struct B;
+    impl Ping for A {}
+    impl Ping for B {}
+
+    #[tokio::test(start_paused = true)]
+    async fn named_after_the_trait() {
+        assert_eq!(rejection(A.ping().await).policy(), "names::default_method::Ping::ping");
+        assert_eq!(rejection(B.ping().await).policy(), "names::default_method::Ping::ping");
+        assert_eq!(registry::snapshot().all("names::default_method::Ping::ping").count(), 1);
+    }
+}
+
 /// A generic inherent impl: one policy for every instantiation, named without `<T>`.
 mod generic {
     use super::*;
