@@ -25,15 +25,11 @@ pub fn default_name(module: &'static str, fn_name: &'static str, nested: &str) -
 pub fn method_path(module: &str, fn_name: &str, nested: &str) -> String {
     let fn_name = fn_name.strip_prefix("r#").unwrap_or(fn_name);
     let owner = owner(module, fn_name, nested).unwrap_or_default();
-    let mut name = String::with_capacity(module.len() + owner.len() + fn_name.len() + 4);
-    name.push_str(module);
-    for segment in owner {
-        name.push_str("::");
-        name.push_str(segment);
-    }
-    name.push_str("::");
-    name.push_str(fn_name);
-    name
+    let mut parts = Vec::with_capacity(owner.len() + 2);
+    parts.push(module);
+    parts.extend(owner);
+    parts.push(fn_name);
+    parts.join("::")
 }
 
 /// The segments between `module` and `fn_name`: `[Type]`, `[outer]`, `[outer, Type]`, or none.
@@ -64,15 +60,13 @@ fn owner<'a>(module: &str, fn_name: &str, nested: &'a str) -> Option<Vec<&'a str
 /// that function in its `module_path!()`, but `type_name` shows it: `module`'s segments need
 /// only appear in order, starting with the crate's.
 fn after_module<'p, 's>(path: &'p [&'s str], module: &[&str]) -> Option<&'p [&'s str]> {
-    let mut at = 0;
-    for (i, want) in module.iter().enumerate() {
-        match i {
-            0 => (path.first() == Some(want)).then_some(())?,
-            _ => at += path.get(at + 1..)?.iter().position(|s| s == want)?,
-        }
-        at += usize::from(i > 0);
+    let (krate, inner) = module.split_first()?;
+    let mut rest = path.split_first().filter(|(first, _)| first == &krate)?.1;
+    for want in inner {
+        let at = rest.iter().position(|s| s == want)?;
+        rest = &rest[at + 1..];
     }
-    path.get(at + 1..)
+    Some(rest)
 }
 
 /// `<X as Trait>`, `<X>` or `<impl X>` → the path segments of `X`, without references, `dyn`
@@ -80,34 +74,31 @@ fn after_module<'p, 's>(path: &'p [&'s str], module: &[&str]) -> Option<&'p [&'s
 fn self_type(qualified: &str) -> Option<Vec<&str>> {
     let inner = qualified.strip_prefix('<')?.strip_suffix('>')?;
     let inner = inner.strip_prefix("impl ").unwrap_or(inner);
-    let ty = split_as(inner);
-    let mut ty = ty.trim();
-    loop {
-        let stripped = ["&mut ", "&", "*const ", "*mut ", "dyn ", "mut "]
-            .iter()
-            .find_map(|p| ty.strip_prefix(p));
-        match stripped {
-            Some(t) => ty = t.trim_start(),
-            None => break,
-        }
+    // `X as Trait` → `X`; `dyn Trait + Send` → `dyn Trait`.
+    let mut ty = before(before(inner, " as "), " + ").trim();
+    while let Some(t) =
+        ["&mut ", "&", "*const ", "*mut ", "dyn "].iter().find_map(|p| ty.strip_prefix(p))
+    {
+        ty = t.trim_start();
     }
     split(ty)
 }
 
-/// The part of `X as Trait` before ` as `, at the top level of brackets.
-fn split_as(inner: &str) -> &str {
+/// The part of `text` before the first `pattern` (ASCII, so the cut is a char boundary) outside
+/// brackets.
+fn before<'t>(text: &'t str, pattern: &str) -> &'t str {
     let mut depth = 0usize;
-    let bytes = inner.as_bytes();
+    let bytes = text.as_bytes();
     for (i, &b) in bytes.iter().enumerate() {
         match b {
             b'<' | b'(' | b'[' => depth += 1,
             b'>' if i > 0 && bytes[i - 1] == b'-' => {}
             b'>' | b')' | b']' => depth = depth.saturating_sub(1),
-            b' ' if depth == 0 && inner[i..].starts_with(" as ") => return &inner[..i],
+            _ if depth == 0 && bytes[i..].starts_with(pattern.as_bytes()) => return &text[..i],
             _ => {}
         }
     }
-    inner
+    text
 }
 
 /// Splits at `::` outside brackets; `None` when the brackets do not balance.
@@ -139,7 +130,10 @@ fn split(text: &str) -> Option<Vec<&str>> {
 
 /// `C<_>` → `C`; `None` unless what remains is an identifier (not `_`).
 fn strip_generics(segment: &str) -> Option<&str> {
-    let ident = segment.split_once('<').map_or(segment, |(ident, _)| ident);
+    let ident = match segment.split_once('<') {
+        Some((ident, _)) => segment.ends_with('>').then_some(ident)?,
+        None => segment,
+    };
     let valid = !ident.is_empty()
         && ident != "_"
         && !ident.starts_with(|c: char| c.is_ascii_digit())
@@ -174,6 +168,8 @@ mod tests {
         ("get", "<&app::svc::A as app::svc::Tr>::get::__resilient_here", "app::svc::A::get"),
         ("get", "<&mut app::svc::A as app::svc::Tr>::get::__resilient_here", "app::svc::A::get"),
         ("dm", "<dyn app::svc::Gen<u8>>::dm::__resilient_here", "app::svc::Gen::dm"),
+        ("dm", "<dyn app::svc::Gen<u8> + core::marker::Send>::dm::x", "app::svc::Gen::dm"),
+        ("p", "<*const app::svc::A as app::svc::Tr>::p::__resilient_here", "app::svc::A::p"),
         // A trait's default method: one policy for every implementor, named after the trait.
         ("d", "app::svc::Def::d::__resilient_here", "app::svc::Def::d"),
         // A trait impl for a type of another module or crate: the type's name, in this module.
@@ -219,12 +215,29 @@ mod tests {
         ("get", "::get::", "app::svc::get"),
         ("get", "<>::get", "app::svc::get"),
         ("get", "app::svc::A b::get::x", "app::svc::get"),
+        ("get", "app::svc::A<u8> + x::get::x", "app::svc::get"),
+        ("get", "app::svc::A::get", "app::svc::A::get"),
+        ("get", "get", "app::svc::get"),
     ];
 
     #[test]
     fn every_shape() {
         for (fn_name, nested, want) in SHAPES {
             assert_eq!(method_path("app::svc", fn_name, nested), *want, "{nested}");
+        }
+    }
+
+    /// Every prefix and suffix of every shape, and odd text: a name comes back, never a panic.
+    #[test]
+    fn never_panics() {
+        let odd = ["::", "::::", "<", ">", "<<>>", "->", "<-> as ::", "é<ü>::get", "{{closure}}"];
+        for text in SHAPES.iter().map(|(_, nested, _)| *nested).chain(odd) {
+            for (i, _) in text.char_indices() {
+                for part in [&text[..i], &text[i..]] {
+                    let name = method_path("app::svc", "get", part);
+                    assert!(name.starts_with("app::svc::") && name.ends_with("::get"), "{part}");
+                }
+            }
         }
     }
 
