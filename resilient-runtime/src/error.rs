@@ -167,7 +167,8 @@ impl Error {
         matches!(self, Error::Timeout(_))
     }
 
-    /// The name of the policy that rejected the call (by default `module::path::function`).
+    /// The name of the policy that rejected the call (by default `module::path::function` or
+    /// `module::path::Type::method`).
     pub fn policy(&self) -> &str {
         match self {
             Error::CircuitOpen(d) => d.policy.as_str(),

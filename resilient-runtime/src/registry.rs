@@ -18,6 +18,10 @@ pub trait Inspect: Send + Sync + 'static {
 }
 
 /// Everything [`snapshot`] saw, in registration order.
+///
+/// Lookups by name never pick one of several policies silently: [`get`](Self::get) and the
+/// lookups by kind answer `None` when the name is ambiguous, [`all`](Self::all) lists every
+/// policy under a name, and [`duplicates`](Self::duplicates) lists the ambiguous names.
 #[derive(Clone, Debug, Serialize)]
 pub struct Snapshot {
     /// One entry per live policy.
@@ -25,18 +29,26 @@ pub struct Snapshot {
     /// Named policies registered again with settings different from the first registration
     /// (the first one won).
     pub conflicts: Vec<Conflict>,
+    /// Names under which more than one live policy of one kind is registered.
+    pub duplicates: Vec<Duplicate>,
 }
 
 impl Snapshot {
-    /// The first policy with this name, if any. Stacked attributes on one function register one
-    /// policy per layer under the same name: use [`retry`](Self::retry),
+    /// The policy with this name, if exactly one has it. Stacked attributes on one function
+    /// register one policy per layer under the same name: use [`retry`](Self::retry),
     /// [`breaker`](Self::breaker), [`timeout`](Self::timeout) or
-    /// [`idempotency`](Self::idempotency) to pick a layer.
+    /// [`idempotency`](Self::idempotency) to pick a layer, or [`all`](Self::all) to see them.
     pub fn get(&self, name: &str) -> Option<&PolicySnapshot> {
-        self.policies.iter().find(|p| p.name == name)
+        let mut all = self.all(name);
+        all.next().filter(|_| all.next().is_none())
     }
 
-    /// The retry policy with this name.
+    /// Every policy with this name, in registration order.
+    pub fn all<'a>(&'a self, name: &str) -> impl Iterator<Item = &'a PolicySnapshot> {
+        self.policies.iter().filter(move |p| p.name == name)
+    }
+
+    /// The retry policy with this name; `None` if there is none or more than one.
     pub fn retry(&self, name: &str) -> Option<&crate::retry::RetrySnapshot> {
         self.find(name, |s| match s {
             PolicyState::Retry(r) => Some(r),
@@ -44,7 +56,7 @@ impl Snapshot {
         })
     }
 
-    /// The circuit breaker with this name.
+    /// The circuit breaker with this name; `None` if there is none or more than one.
     pub fn breaker(&self, name: &str) -> Option<&crate::breaker::BreakerSnapshot> {
         self.find(name, |s| match s {
             PolicyState::CircuitBreaker(b) => Some(b),
@@ -52,7 +64,7 @@ impl Snapshot {
         })
     }
 
-    /// The timeout with this name.
+    /// The timeout with this name; `None` if there is none or more than one.
     pub fn timeout(&self, name: &str) -> Option<&crate::timeout::TimeoutSnapshot> {
         self.find(name, |s| match s {
             PolicyState::Timeout(t) => Some(t),
@@ -60,7 +72,7 @@ impl Snapshot {
         })
     }
 
-    /// The idempotency policy with this name.
+    /// The idempotency policy with this name; `None` if there is none or more than one.
     pub fn idempotency(&self, name: &str) -> Option<&crate::idempotency::IdempotencySnapshot> {
         self.find(name, |s| match s {
             PolicyState::Idempotency(i) => Some(i),
@@ -73,14 +85,48 @@ impl Snapshot {
         name: &str,
         pick: impl Fn(&'a PolicyState) -> Option<&'a T>,
     ) -> Option<&'a T> {
-        self.policies.iter().filter(|p| p.name == name).find_map(|p| pick(&p.state))
+        let mut found = self.all(name).filter_map(|p| pick(&p.state));
+        found.next().filter(|_| found.next().is_none())
     }
+}
+
+/// Several live policies of one kind under one name: lookups by that name answer `None`.
+///
+/// Default names tell functions and methods apart (`module::Type::method`); a duplicate comes
+/// from policies built by hand with one name, or from `name = "..."` on policies that do not
+/// share an instance.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Duplicate {
+    /// The shared name.
+    pub name: String,
+    /// The policies' kind, as in [`PolicyState`]'s serialised `kind`: `retry`,
+    /// `circuit_breaker`, `timeout` or `idempotency`.
+    pub kind: &'static str,
+    /// How many live policies of that kind have the name.
+    pub count: usize,
+}
+
+fn duplicates(policies: &[PolicySnapshot]) -> Vec<Duplicate> {
+    let mut counts: HashMap<(&str, &'static str), usize> = HashMap::new();
+    for p in policies {
+        *counts.entry((p.name.as_str(), p.state.kind())).or_default() += 1;
+    }
+    // In registration order, each name and kind once.
+    let mut out = Vec::new();
+    for p in policies {
+        if let Some(count) = counts.remove(&(p.name.as_str(), p.state.kind()))
+            && count > 1
+        {
+            out.push(Duplicate { name: p.name.clone(), kind: p.state.kind(), count });
+        }
+    }
+    out
 }
 
 /// One policy as [`snapshot`] saw it.
 #[derive(Clone, Debug, Serialize)]
 pub struct PolicySnapshot {
-    /// The policy's name (by default `module::path::function`).
+    /// The policy's name (by default `module::path::function` or `module::path::Type::method`).
     pub name: String,
     /// What the policy is and its current state.
     pub state: PolicyState,
@@ -99,6 +145,18 @@ pub enum PolicyState {
     Timeout(crate::timeout::TimeoutSnapshot),
     /// An idempotency policy.
     Idempotency(crate::idempotency::IdempotencySnapshot),
+}
+
+impl PolicyState {
+    /// The kind as it is serialised: `retry`, `circuit_breaker`, `timeout` or `idempotency`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            PolicyState::Retry(_) => "retry",
+            PolicyState::CircuitBreaker(_) => "circuit_breaker",
+            PolicyState::Timeout(_) => "timeout",
+            PolicyState::Idempotency(_) => "idempotency",
+        }
+    }
 }
 
 /// A named policy registered twice with different settings.
@@ -139,8 +197,10 @@ pub fn snapshot() -> Snapshot {
         (reg.live.clone(), reg.conflicts.clone())
     };
     // Snapshots are taken outside the lock: a policy's own snapshot may take time.
-    let policies = live.iter().filter_map(Weak::upgrade).map(|p| p.snapshot()).collect();
-    Snapshot { policies, conflicts }
+    let policies: Vec<PolicySnapshot> =
+        live.iter().filter_map(Weak::upgrade).map(|p| p.snapshot()).collect();
+    let duplicates = duplicates(&policies);
+    Snapshot { policies, conflicts, duplicates }
 }
 
 /// Adds a policy to the registry; it stays listed while any handle to it lives.

@@ -162,6 +162,7 @@ pub mod __private {
     pub use resilient_runtime::backoff::{Backoff, Jitter, Schedule};
     pub use resilient_runtime::breaker::{BreakerSettings, CircuitBreaker};
     pub use resilient_runtime::idempotency::Idempotency;
+    pub use resilient_runtime::name::default_name;
     pub use resilient_runtime::pipeline::*;
     pub use resilient_runtime::retry::{BudgetSettings, Retry};
     pub use resilient_runtime::timeout::Timeout;

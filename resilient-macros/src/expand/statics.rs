@@ -11,11 +11,32 @@ pub(crate) fn ident(index: usize) -> Ident {
     format_ident!("__RESILIENT_L{}", index, span = Span::mixed_site())
 }
 
+/// The name a layer gets without `name = "..."`: `module::path::fn`, or `module::path::Type::fn`
+/// inside an impl block, which only the compiler knows. Output (an expression, evaluated once
+/// in the static's initialiser):
+/// ```text
+/// { fn __resilient_here() {}
+///   default_name(module_path!(), "get", type_name_of_val(&__resilient_here)) }
+/// ```
+/// `type_name` of the nested fn item prints `crate::m::A::get::..` or `<crate::m::B as
+/// crate::m::Trait>::get::..`; the runtime turns that into the name.
+fn default_name(fn_name: &str) -> TokenStream {
+    let here = Ident::new("__resilient_here", Span::mixed_site());
+    quote! {{
+        fn #here() {}
+        ::resilient::__private::default_name(
+            ::core::module_path!(),
+            #fn_name,
+            ::core::any::type_name_of_val(&#here),
+        )
+    }}
+}
+
 /// Input: a parsed layer. Output: `static __RESILIENT_L<i>: LazyLock<Policy> = LazyLock::new(..);`
 pub(crate) fn declare(layer: &Layer, index: usize, fn_name: &str) -> TokenStream {
     let ident = ident(index);
     let p = quote!(::resilient::__private);
-    let default_name = quote!(::core::concat!(::core::module_path!(), "::", #fn_name));
+    let default_name = default_name(fn_name);
     let name_of = |n: &Option<syn::LitStr>| n.as_ref().map_or(default_name.clone(), |n| quote!(#n));
     let (ty, init) = match layer {
         Layer::Retry(r) => {
