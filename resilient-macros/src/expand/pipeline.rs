@@ -1,6 +1,6 @@
 //! The pipeline: each layer an expression of a future of `Outcome<T, E>`, nested in source order.
 
-use proc_macro2::{Span, TokenStream};
+use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{Block, Expr, Type};
@@ -114,6 +114,35 @@ fn when_or_every_error(when: Option<&Expr>) -> TokenStream {
     }
 }
 
+/// How an owned argument is copied for each attempt: `RetryArgument::duplicate` (or its twins
+/// for `self` and for type parameters) with every token on the argument's type, named in the
+/// path when it can be, so that a missing `Clone` is reported there, once, in words about the
+/// argument, and with no bound of ours for rustc to point into.
+fn retry_argument(b: &Binding) -> TokenStream {
+    let name = match (b.ident == "__resilient_self", b.type_parameter) {
+        (true, _) => "RetryReceiver",
+        (false, true) => "RetryGenericArgument",
+        (false, false) => "RetryArgument",
+    };
+    match &b.ty {
+        Some(ty) if !super::contains_impl_trait(ty) => {
+            let trait_ = Ident::new(name, ty.span());
+            quote_spanned!(ty.span()=> <#ty as ::resilient::__private::#trait_>::duplicate)
+        }
+        // `self`, `impl Trait` and destructured arguments: the type is inferred, and the path
+        // spans the argument's type from its first token to its last.
+        _ => {
+            let mut tokens = b.span_tokens.clone().into_iter();
+            let first = tokens.next().map_or_else(Span::call_site, |t| t.span());
+            let last = tokens.last().map_or(first, |t| t.span());
+            let trait_ = Ident::new(name, first);
+            let path = quote_spanned!(first=> ::resilient::__private::#trait_::);
+            let method = quote_spanned!(last=> duplicate);
+            quote!(#path #method)
+        }
+    }
+}
+
 /// Input: the retry layer at `index` and the future expression of the layers inside it.
 /// Output: a future looping over attempts; owned arguments are cloned for every attempt but the
 /// last, `&mut` arguments reborrowed, and the inner layers rebuilt each time.
@@ -140,9 +169,8 @@ fn retry_loop(
         match b.passing {
             Passing::Owned if clone_owned => {
                 let reuse = reuse_ident(b);
-                let ty = &b.span_tokens;
-                // Spanned on the argument's type: a missing `Clone` is blamed there.
-                let new = quote_spanned!(ty.span()=> #p::Reuse::new(#ident));
+                let duplicate = retry_argument(b);
+                let new = quote!(#p::Reuse::new(#ident, #duplicate));
                 // A `mut` argument is now mutated through its per-attempt copies; the borrow
                 // keeps `unused_mut` quiet about the original.
                 let quiet = b.mutable.then(|| quote!(let _ = &mut #ident;));
