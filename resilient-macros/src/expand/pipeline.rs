@@ -28,7 +28,13 @@ pub(crate) fn build(ctx: &Ctx<'_>, index: usize, body: &Block) -> TokenStream {
     match layer {
         Layer::Timeout(_) => {
             let inner = inner();
-            quote!(#policy.guard(#inner))
+            match holds_idempotent(ctx, index + 1) {
+                // On the return type, as an `.await` of it would be: see `dot_await`.
+                true => quote_spanned! {ctx.output.span()=>
+                    ::resilient::__private::Timeout::guard(&#policy, #inner)
+                },
+                false => quote!(#policy.guard(#inner)),
+            }
         }
         Layer::CircuitBreaker(b) => {
             // Inline rather than `guard(inner, when)`: the inner future is built inside, after
@@ -37,6 +43,7 @@ pub(crate) fn build(ctx: &Ctx<'_>, index: usize, body: &Block) -> TokenStream {
             let when = when_or_every_error(b.when.as_ref());
             let permit = format_ident!("__resilient_permit", span = Span::mixed_site());
             let out = format_ident!("__resilient_out", span = Span::mixed_site());
+            let dot_await = dot_await(ctx, index + 1);
             quote! {
                 async move {
                     let #permit = match #policy.try_acquire() {
@@ -45,7 +52,7 @@ pub(crate) fn build(ctx: &Ctx<'_>, index: usize, body: &Block) -> TokenStream {
                             return ::core::result::Result::Err(rejected);
                         }
                     };
-                    let #out = #inner.await;
+                    let #out = #inner #dot_await;
                     #permit.settle(&#out, #when);
                     #out
                 }
@@ -68,14 +75,43 @@ pub(crate) fn build(ctx: &Ctx<'_>, index: usize, body: &Block) -> TokenStream {
             let guard =
                 if i.store.is_some() { quote!(guard_shared_key) } else { quote!(guard_key) };
             let key_ident = format_ident!("__resilient_key", span = Span::mixed_site());
-            // Spanned on the return type: an `Ok` type the store cannot keep is blamed there.
-            let guard = quote_spanned!(ctx.output.span()=> #policy.#guard);
-            quote! {{
+            // Every token of the call on the return type, and the `Ok` type named in the
+            // turbofish: an `Ok` type the store cannot keep is blamed there, once (the layers
+            // outside await this future with `dot_await`, on the same tokens).
+            let output = ctx.output;
+            let span = output.span();
+            let ok = (!super::contains_impl_trait(output)).then(|| {
+                quote_spanned!(span=> ::<_, <#output as ::resilient::__private::IsResult>::Ok, _>)
+            });
+            quote_spanned! {span=> {
                 let #key_ident = #key;
-                #guard(#key_ident, #fingerprint, #inner)
+                ::resilient::__private::Idempotency::#guard #ok(
+                    &#policy, #key_ident, #fingerprint, #inner
+                )
             }}
         }
         Layer::Retry(r) => retry_loop(ctx, index, r.max, r.when.as_ref(), inner()),
+    }
+}
+
+/// `.await` on the future of the layer at `index`. When it holds an `#[idempotent]` layer's
+/// future unboxed, the `.await` is on the return type: rustc checks the `Ok` type's bound again
+/// where that future is awaited, and reports it once only when both checks are on the same
+/// tokens.
+pub(crate) fn dot_await(ctx: &Ctx<'_>, index: usize) -> TokenStream {
+    match holds_idempotent(ctx, index) {
+        true => quote_spanned!(ctx.output.span()=> .await),
+        false => quote!(.await),
+    }
+}
+
+/// The future of the layer at `index` has an `#[idempotent]` layer's future in its type: it is
+/// that layer, or a timeout around it (a breaker's or a retry's `async` block hides it).
+fn holds_idempotent(ctx: &Ctx<'_>, index: usize) -> bool {
+    match ctx.layers.get(index) {
+        Some(Layer::Idempotent(_)) => true,
+        Some(Layer::Timeout(_)) => holds_idempotent(ctx, index + 1),
+        _ => false,
     }
 }
 
@@ -207,13 +243,14 @@ fn retry_loop(
             quote!(&& !#p::circuit_open(&#b))
         });
     let retryable = quote!(#retryable #(#breakers)*);
+    let dot_await = dot_await(ctx, index + 1);
     quote! {
         async move {
             let mut #attempts = #policy.attempts();
             #(#keep)*
             loop {
                 #(#rebind)*
-                let #out = #inner.await;
+                let #out = #inner #dot_await;
                 if #p::is_success(&#out) {
                     break #out;
                 }
