@@ -24,6 +24,12 @@ pub(crate) struct Binding {
     pub(crate) passing: Passing,
     /// Where to blame a missing `Clone`: the argument's type.
     pub(crate) span_tokens: TokenStream,
+    /// The binding's type, when the argument is a plain name (`x: T`, `mut x: T`); `None` for
+    /// the receiver and for names bound by a destructuring pattern.
+    pub(crate) ty: Option<Type>,
+    /// The argument's type is one of the function's type parameters or an `impl Trait`: a
+    /// missing `Clone` is then a missing bound.
+    pub(crate) type_parameter: bool,
 }
 
 pub(crate) struct FnInfo {
@@ -122,6 +128,8 @@ pub(crate) fn analyse(item: TokenStream, attr: &str, errors: &mut Errors) -> Opt
                     mutable: r.reference.is_none() && r.mutability.is_some(),
                     passing,
                     span_tokens: r.to_token_stream(),
+                    ty: None,
+                    type_parameter: false,
                 });
             }
             FnArg::Typed(t) => {
@@ -132,12 +140,16 @@ pub(crate) fn analyse(item: TokenStream, attr: &str, errors: &mut Errors) -> Opt
                 };
                 let mut names = Vec::new();
                 collect_bindings(&t.pat, &mut names);
+                let plain = matches!(&*t.pat, Pat::Ident(p) if p.subpat.is_none());
+                let type_parameter = is_type_parameter(&t.ty, &item.sig.generics);
                 for (ident, mutable, by_ref) in names {
                     bindings.push(Binding {
                         ident,
                         mutable,
                         passing: if by_ref { Passing::Shared } else { passing },
                         span_tokens: t.ty.to_token_stream(),
+                        ty: plain.then(|| (*t.ty).clone()),
+                        type_parameter,
                     });
                 }
             }
@@ -149,6 +161,20 @@ pub(crate) fn analyse(item: TokenStream, attr: &str, errors: &mut Errors) -> Opt
         None => ((*item.block).clone(), false),
     };
     errors.is_empty().then_some(FnInfo { item, body, boxed, bindings, has_receiver, output })
+}
+
+/// `T` where the function declares `<T>`, or `impl Trait`.
+fn is_type_parameter(ty: &Type, generics: &syn::Generics) -> bool {
+    match ty {
+        Type::ImplTrait(_) => true,
+        Type::Path(p) if p.qself.is_none() => p
+            .path
+            .get_ident()
+            .is_some_and(|ident| generics.type_params().any(|param| param.ident == *ident)),
+        Type::Group(g) => is_type_parameter(&g.elem, generics),
+        Type::Paren(p) => is_type_parameter(&p.elem, generics),
+        _ => false,
+    }
 }
 
 /// The output type and async block of a function `#[async_trait]` has already expanded.

@@ -180,16 +180,16 @@ pub fn circuit_open(breaker: &crate::breaker::CircuitBreaker) -> bool {
 #[derive(Debug)]
 pub struct Reuse<T> {
     value: Option<T>,
-    // Captured in `new`, so that only `new` carries the `Clone` requirement and a missing
-    // `Clone` is reported once, at the argument.
     duplicate: fn(&T) -> T,
 }
 
-/// An argument passed by value to a function with `#[retry]`.
+/// An argument passed by value to a function with `#[retry]`: generated code copies it for each
+/// attempt with [`RetryArgument::duplicate`], named with every token on the argument's type, so
+/// that a missing `Clone` is reported there, once.
 #[diagnostic::on_unimplemented(
     message = "`#[retry]` passes `{Self}` by value to every attempt, so it must be `Clone`",
     label = "each attempt but the last gets a clone of this argument",
-    note = "derive or implement `Clone` for `{Self}`, take it by reference (`&{Self}`), or wrap it in an `Arc`"
+    note = "derive or implement `Clone` for `{Self}`, take the argument by reference (`&{Self}`), or write `max = 1` to call the function only once"
 )]
 pub trait RetryArgument: Sized {
     /// A copy for one attempt.
@@ -203,14 +203,51 @@ impl<T: Clone> RetryArgument for T {
     }
 }
 
-impl<T> Reuse<T> {
-    /// Keeps `value` for the attempts to come.
+/// An argument whose type is a type parameter of the function (`x: T`, `x: impl Trait`) passed
+/// by value to a function with `#[retry]`: as [`RetryArgument`], in the words that fit a bound.
+#[diagnostic::on_unimplemented(
+    message = "`#[retry]` passes `{Self}` by value to every attempt, so it must be `Clone`",
+    label = "each attempt but the last gets a clone of this argument",
+    note = "add `Clone` to the bounds of `{Self}`, take the argument by reference (`&{Self}`), or write `max = 1` to call the function only once"
+)]
+pub trait RetryGenericArgument: Sized {
+    /// A copy for one attempt.
+    fn duplicate(&self) -> Self;
+}
+
+impl<T: Clone> RetryGenericArgument for T {
     #[inline]
-    pub fn new(value: T) -> Self
-    where
-        T: RetryArgument,
-    {
-        Self { value: Some(value), duplicate: T::duplicate }
+    fn duplicate(&self) -> Self {
+        self.clone()
+    }
+}
+
+/// A receiver taken by value (`self`) by a method with `#[retry]`: as [`RetryArgument`], in the
+/// words that fit `self`.
+#[diagnostic::on_unimplemented(
+    message = "`#[retry]` passes `self` by value to every attempt, so `{Self}` must be `Clone`",
+    label = "each attempt but the last gets a clone of `self`",
+    note = "derive or implement `Clone` for `{Self}`, take `&self` instead, or write `max = 1` to call the method only once"
+)]
+pub trait RetryReceiver: Sized {
+    /// A copy for one attempt.
+    fn duplicate(&self) -> Self;
+}
+
+impl<T: Clone> RetryReceiver for T {
+    #[inline]
+    fn duplicate(&self) -> Self {
+        self.clone()
+    }
+}
+
+impl<T> Reuse<T> {
+    /// Keeps `value` for the attempts to come, copied with `duplicate` (generated code passes
+    /// [`RetryArgument::duplicate`], [`RetryGenericArgument::duplicate`] or
+    /// [`RetryReceiver::duplicate`]).
+    #[inline]
+    pub fn new(value: T, duplicate: fn(&T) -> T) -> Self {
+        Self { value: Some(value), duplicate }
     }
 
     /// The value for the coming attempt: a clone, or the original when it is the last.
@@ -289,7 +326,7 @@ mod tests {
 
     #[test]
     fn reuse_clones_until_the_last() {
-        let mut r = Reuse::new(String::from("x"));
+        let mut r = Reuse::new(String::from("x"), RetryArgument::duplicate);
         assert_eq!(r.next(false), "x");
         assert_eq!(r.next(false), "x");
         assert_eq!(r.next(true), "x");

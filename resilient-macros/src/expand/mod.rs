@@ -145,7 +145,8 @@ fn generate(info: FnInfo, layers: &[Layer], marker: Option<TokenStream>) -> Toke
             true => quote!(::resilient::__private::rejection_into()),
         };
         let finish = quote_spanned!(output.span()=> ::resilient::__private::finish);
-        quote!(#finish(#pipeline.await, #convert))
+        let dot_await = pipeline::dot_await(&ctx, 0);
+        quote!(#finish(#pipeline #dot_await, #convert))
     } else {
         let finish = quote_spanned!(output.span()=> ::resilient::__private::finish_plain);
         quote!(#finish(#pipeline.await))

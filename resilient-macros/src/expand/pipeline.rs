@@ -1,6 +1,6 @@
 //! The pipeline: each layer an expression of a future of `Outcome<T, E>`, nested in source order.
 
-use proc_macro2::{Span, TokenStream};
+use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{Block, Expr, Type};
@@ -28,7 +28,13 @@ pub(crate) fn build(ctx: &Ctx<'_>, index: usize, body: &Block) -> TokenStream {
     match layer {
         Layer::Timeout(_) => {
             let inner = inner();
-            quote!(#policy.guard(#inner))
+            match holds_idempotent(ctx, index + 1) {
+                // On the return type, as an `.await` of it would be: see `dot_await`.
+                true => quote_spanned! {ctx.output.span()=>
+                    ::resilient::__private::Timeout::guard(&#policy, #inner)
+                },
+                false => quote!(#policy.guard(#inner)),
+            }
         }
         Layer::CircuitBreaker(b) => {
             // Inline rather than `guard(inner, when)`: the inner future is built inside, after
@@ -37,6 +43,7 @@ pub(crate) fn build(ctx: &Ctx<'_>, index: usize, body: &Block) -> TokenStream {
             let when = when_or_every_error(b.when.as_ref());
             let permit = format_ident!("__resilient_permit", span = Span::mixed_site());
             let out = format_ident!("__resilient_out", span = Span::mixed_site());
+            let dot_await = dot_await(ctx, index + 1);
             quote! {
                 async move {
                     let #permit = match #policy.try_acquire() {
@@ -45,7 +52,7 @@ pub(crate) fn build(ctx: &Ctx<'_>, index: usize, body: &Block) -> TokenStream {
                             return ::core::result::Result::Err(rejected);
                         }
                     };
-                    let #out = #inner.await;
+                    let #out = #inner #dot_await;
                     #permit.settle(&#out, #when);
                     #out
                 }
@@ -68,14 +75,43 @@ pub(crate) fn build(ctx: &Ctx<'_>, index: usize, body: &Block) -> TokenStream {
             let guard =
                 if i.store.is_some() { quote!(guard_shared_key) } else { quote!(guard_key) };
             let key_ident = format_ident!("__resilient_key", span = Span::mixed_site());
-            // Spanned on the return type: an `Ok` type the store cannot keep is blamed there.
-            let guard = quote_spanned!(ctx.output.span()=> #policy.#guard);
-            quote! {{
+            // Every token of the call on the return type, and the `Ok` type named in the
+            // turbofish: an `Ok` type the store cannot keep is blamed there, once (the layers
+            // outside await this future with `dot_await`, on the same tokens).
+            let output = ctx.output;
+            let span = output.span();
+            let ok = (!super::contains_impl_trait(output)).then(|| {
+                quote_spanned!(span=> ::<_, <#output as ::resilient::__private::IsResult>::Ok, _>)
+            });
+            quote_spanned! {span=> {
                 let #key_ident = #key;
-                #guard(#key_ident, #fingerprint, #inner)
+                ::resilient::__private::Idempotency::#guard #ok(
+                    &#policy, #key_ident, #fingerprint, #inner
+                )
             }}
         }
         Layer::Retry(r) => retry_loop(ctx, index, r.max, r.when.as_ref(), inner()),
+    }
+}
+
+/// `.await` on the future of the layer at `index`. When it holds an `#[idempotent]` layer's
+/// future unboxed, the `.await` is on the return type: rustc checks the `Ok` type's bound again
+/// where that future is awaited, and reports it once only when both checks are on the same
+/// tokens.
+pub(crate) fn dot_await(ctx: &Ctx<'_>, index: usize) -> TokenStream {
+    match holds_idempotent(ctx, index) {
+        true => quote_spanned!(ctx.output.span()=> .await),
+        false => quote!(.await),
+    }
+}
+
+/// The future of the layer at `index` has an `#[idempotent]` layer's future in its type: it is
+/// that layer, or a timeout around it (a breaker's or a retry's `async` block hides it).
+fn holds_idempotent(ctx: &Ctx<'_>, index: usize) -> bool {
+    match ctx.layers.get(index) {
+        Some(Layer::Idempotent(_)) => true,
+        Some(Layer::Timeout(_)) => holds_idempotent(ctx, index + 1),
+        _ => false,
     }
 }
 
@@ -114,6 +150,35 @@ fn when_or_every_error(when: Option<&Expr>) -> TokenStream {
     }
 }
 
+/// How an owned argument is copied for each attempt: `RetryArgument::duplicate` (or its twins
+/// for `self` and for type parameters) with every token on the argument's type, named in the
+/// path when it can be, so that a missing `Clone` is reported there, once, in words about the
+/// argument, and with no bound of ours for rustc to point into.
+fn retry_argument(b: &Binding) -> TokenStream {
+    let name = match (b.ident == "__resilient_self", b.type_parameter) {
+        (true, _) => "RetryReceiver",
+        (false, true) => "RetryGenericArgument",
+        (false, false) => "RetryArgument",
+    };
+    match &b.ty {
+        Some(ty) if !super::contains_impl_trait(ty) => {
+            let trait_ = Ident::new(name, ty.span());
+            quote_spanned!(ty.span()=> <#ty as ::resilient::__private::#trait_>::duplicate)
+        }
+        // `self`, `impl Trait` and destructured arguments: the type is inferred, and the path
+        // spans the argument's type from its first token to its last.
+        _ => {
+            let mut tokens = b.span_tokens.clone().into_iter();
+            let first = tokens.next().map_or_else(Span::call_site, |t| t.span());
+            let last = tokens.last().map_or(first, |t| t.span());
+            let trait_ = Ident::new(name, first);
+            let path = quote_spanned!(first=> ::resilient::__private::#trait_::);
+            let method = quote_spanned!(last=> duplicate);
+            quote!(#path #method)
+        }
+    }
+}
+
 /// Input: the retry layer at `index` and the future expression of the layers inside it.
 /// Output: a future looping over attempts; owned arguments are cloned for every attempt but the
 /// last, `&mut` arguments reborrowed, and the inner layers rebuilt each time.
@@ -140,9 +205,8 @@ fn retry_loop(
         match b.passing {
             Passing::Owned if clone_owned => {
                 let reuse = reuse_ident(b);
-                let ty = &b.span_tokens;
-                // Spanned on the argument's type: a missing `Clone` is blamed there.
-                let new = quote_spanned!(ty.span()=> #p::Reuse::new(#ident));
+                let duplicate = retry_argument(b);
+                let new = quote!(#p::Reuse::new(#ident, #duplicate));
                 // A `mut` argument is now mutated through its per-attempt copies; the borrow
                 // keeps `unused_mut` quiet about the original.
                 let quiet = b.mutable.then(|| quote!(let _ = &mut #ident;));
@@ -179,13 +243,14 @@ fn retry_loop(
             quote!(&& !#p::circuit_open(&#b))
         });
     let retryable = quote!(#retryable #(#breakers)*);
+    let dot_await = dot_await(ctx, index + 1);
     quote! {
         async move {
             let mut #attempts = #policy.attempts();
             #(#keep)*
             loop {
                 #(#rebind)*
-                let #out = #inner.await;
+                let #out = #inner #dot_await;
                 if #p::is_success(&#out) {
                     break #out;
                 }
