@@ -9,6 +9,7 @@ pub mod breaker;
 pub mod deadline;
 pub mod error;
 pub mod idempotency;
+pub mod observe;
 pub mod pipeline;
 pub mod registry;
 pub mod retry;

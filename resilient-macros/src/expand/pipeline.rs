@@ -185,13 +185,15 @@ fn retry_loop(
             #(#keep)*
             loop {
                 #(#rebind)*
-                let #out = #inner.await;
+                // Each attempt in its span; the success counted.
+                let #out = #attempts.attempt(#inner).await;
                 if #p::is_success(&#out) {
+                    #attempts.succeeded();
                     break #out;
                 }
                 // The failed outcome is dropped before sleeping and the sleep is boxed, so
                 // neither weighs on the future of a call that succeeds at once.
-                let #delay = match #attempts.next_delay(#retryable) {
+                let #delay = match #attempts.retry_after(&#out, #retryable) {
                     ::core::result::Result::Ok(#delay) => #delay,
                     ::core::result::Result::Err(_) => break #out,
                 };

@@ -70,6 +70,7 @@ pub use settings::{BreakerSettings, CircuitBreakerBuilder};
 pub use snapshot::BreakerSnapshot;
 
 use crate::error::{CircuitOpen, PolicyName};
+use crate::observe::events;
 use crate::{Error, Outcome};
 use machine::{Kind, Machine, Transition};
 
@@ -91,6 +92,7 @@ pub(crate) struct Inner {
     /// Where the breaker's clock starts: the machine works in nanoseconds since then.
     /// Per breaker rather than per process, so each paused-clock test has a clock of its own.
     epoch: Instant,
+    metrics: crate::observe::BreakerMetrics,
 }
 
 /// A circuit breaker's state.
@@ -226,8 +228,8 @@ impl Inner {
     #[cold]
     fn rejected(&self, retry_after_us: u64) -> Error {
         let retry_after = Duration::from_micros(retry_after_us);
-        #[cfg(feature = "tracing")]
-        tracing::debug!(policy = %self.name, ?retry_after, "circuit breaker: call rejected");
+        self.metrics.rejected();
+        events::breaker_rejected(&self.name, retry_after);
         Error::CircuitOpen(CircuitOpen::new(self.name.clone(), retry_after))
     }
 
@@ -241,30 +243,32 @@ impl Inner {
 
     #[cold]
     fn report_transition(&self, transition: Transition) {
-        #[cfg(feature = "tracing")]
-        match transition {
-            Transition::Opened { failures, calls } => tracing::warn!(
-                policy = %self.name,
-                failures,
-                calls,
-                cooldown = ?self.settings.cooldown,
-                "circuit breaker opened: closed -> open"
+        use events::State::{Closed, HalfOpen, Open};
+        let cooldown = self.settings.cooldown;
+        let (from, to, detail) = match transition {
+            Transition::Opened { failures, calls } if self.settings.failure_rate.is_some() => (
+                Closed,
+                Open,
+                format!("{failures} failures in {calls} calls, open for {cooldown:?}"),
             ),
-            Transition::HalfOpened => tracing::info!(
-                policy = %self.name,
-                probes = self.settings.probes,
-                "circuit breaker half-open: open -> half-open, letting probes through"
+            Transition::Opened { failures, .. } => {
+                (Closed, Open, format!("{failures} failures in the window, open for {cooldown:?}"))
+            }
+            Transition::HalfOpened => (
+                Open,
+                HalfOpen,
+                format!("cooldown over, letting {} probe(s) through", self.settings.probes),
             ),
-            Transition::Closed => tracing::info!(
-                policy = %self.name,
-                "circuit breaker closed: half-open -> closed, every probe succeeded"
-            ),
-            Transition::Reopened => tracing::warn!(
-                policy = %self.name,
-                cooldown = ?self.settings.cooldown,
-                "circuit breaker re-opened: half-open -> open, a probe failed"
-            ),
-        }
-        let _ = transition;
+            Transition::Closed => (HalfOpen, Closed, "every probe succeeded".to_owned()),
+            Transition::Reopened => {
+                (HalfOpen, Open, format!("a probe failed, open for {cooldown:?}"))
+            }
+        };
+        self.metrics.transition(match to {
+            Closed => 0,
+            Open => 1,
+            HalfOpen => 2,
+        });
+        events::breaker_transition(&self.name, from, to, &detail);
     }
 }

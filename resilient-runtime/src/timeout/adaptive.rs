@@ -75,9 +75,9 @@ impl Adaptive {
     }
 
     /// Counts one latency observed at `now` (a success's, or a timed-out call's timeout), and
-    /// refreshes the timeout if it is time to.
+    /// refreshes the timeout if it is time to. Returns the limit's move (from, to), if any.
     #[inline]
-    pub(crate) fn record(&self, latency: Duration, now: Instant) {
+    pub(crate) fn record(&self, latency: Duration, now: Instant) -> Option<(Duration, Duration)> {
         // A recorder racing a rotation may land in the generation being cleared or just
         // activated: one sample off, which a percentile does not notice.
         self.generations[self.active.load(Relaxed) & 1].record(latency);
@@ -86,14 +86,15 @@ impl Adaptive {
         // The second test catches a clock that went back: a policy in a `static` outlives the
         // paused-clock runtime of one test and meets the next one's clock.
         if now >= next || next - now > self.period {
-            self.try_refresh(now);
+            return self.try_refresh(now);
         }
+        None
     }
 
     /// Refreshes now unless another thread is at it; the registry calls this so a snapshot of an
     /// idle function shows its old samples gone.
-    pub(crate) fn refresh_now(&self) {
-        self.try_refresh(self.since_epoch(Instant::now()));
+    pub(crate) fn refresh_now(&self) -> Option<(Duration, Duration)> {
+        self.try_refresh(self.since_epoch(Instant::now()))
     }
 
     pub(crate) fn observed(&self) -> Observed {
@@ -105,9 +106,9 @@ impl Adaptive {
     }
 
     #[cold]
-    fn try_refresh(&self, now: u64) {
+    fn try_refresh(&self, now: u64) -> Option<(Duration, Duration)> {
         if self.refreshing.compare_exchange(false, true, Acquire, Relaxed).is_err() {
-            return;
+            return None;
         }
         self.rotate(now);
         let [a, b] = &self.generations;
@@ -122,9 +123,10 @@ impl Adaptive {
         };
         self.samples.store(samples, Relaxed);
         self.percentile_value.store(value.map_or(NONE, nanos), Relaxed);
-        self.current.store(nanos(timeout), Relaxed);
+        let before = self.current.swap(nanos(timeout), Relaxed);
         self.next_refresh.store(now + self.period, Relaxed);
         self.refreshing.store(false, Release);
+        (before != nanos(timeout)).then(|| (Duration::from_nanos(before), timeout))
     }
 
     /// Retires the older generation once per half window.
