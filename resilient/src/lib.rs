@@ -142,7 +142,7 @@ pub use resilient_macros::timeout;
 pub use resilient_macros::idempotent;
 
 pub use resilient_runtime::idempotency::IdempotencyKey;
-pub use resilient_runtime::{Error, deadline, registry, rng};
+pub use resilient_runtime::{Error, deadline, observe, registry, rng};
 
 /// The policies, schedules and stores behind the attributes, usable without macros.
 pub mod runtime {
