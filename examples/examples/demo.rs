@@ -347,6 +347,28 @@ async fn main() -> std::io::Result<()> {
     let endpoint = metrics_endpoint::start(SocketAddr::from(([127, 0, 0, 1], 0))).await?;
     println!("Live metrics (Prometheus text): {}", endpoint.metrics_url());
     println!("Registry snapshot (JSON):       {}\n", endpoint.registry_url());
+    run().await?;
+    println!(
+        "\nWhat {} serves now (resilient_* series, HELP/TYPE lines left out):",
+        endpoint.metrics_url()
+    );
+    let scrape = endpoint.handle.render();
+    for line in scrape.lines().filter(|l| l.starts_with("resilient_") && !l.contains("_bucket{")) {
+        println!("  {line}");
+    }
+    if std::env::args().any(|a| a == "--serve") {
+        println!(
+            "\nServing {} and {} until Ctrl-C.",
+            endpoint.metrics_url(),
+            endpoint.registry_url()
+        );
+        tokio::signal::ctrl_c().await?;
+    }
+    Ok(())
+}
+
+/// Both sides against their downstreams, the timeline, and the summary.
+async fn run() -> std::io::Result<()> {
     let start = Instant::now();
     let (naive_addr, naive_down) = start_downstream(start).await?;
     let (resilient_addr, resilient_down) = start_downstream(start).await?;
@@ -522,21 +544,5 @@ async fn main() -> std::io::Result<()> {
         recovery(&resilient_answers),
         recovery(&naive_answers)
     );
-    println!(
-        "\nWhat {} serves now (resilient_* series, HELP/TYPE lines left out):",
-        endpoint.metrics_url()
-    );
-    let scrape = endpoint.handle.render();
-    for line in scrape.lines().filter(|l| l.starts_with("resilient_") && !l.contains("_bucket{")) {
-        println!("  {line}");
-    }
-    if std::env::args().any(|a| a == "--serve") {
-        println!(
-            "\nServing {} and {} until Ctrl-C.",
-            endpoint.metrics_url(),
-            endpoint.registry_url()
-        );
-        tokio::signal::ctrl_c().await?;
-    }
     Ok(())
 }

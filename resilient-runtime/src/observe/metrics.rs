@@ -9,8 +9,8 @@
 
 use std::collections::HashSet;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
-use std::sync::{Mutex, Once};
 use std::time::Duration;
 
 use metrics::{Counter, Gauge, Histogram, Label, SharedString};
@@ -26,7 +26,6 @@ pub const MAX_POLICY_NAMES: usize = 1000;
 
 static NAMES: Mutex<Option<HashSet<String>>> = Mutex::new(None);
 static OVER_CAP: AtomicBool = AtomicBool::new(false);
-static DESCRIBED: Once = Once::new();
 
 /// Whether `name` may have series: it has them already, or there is room for one more name.
 fn admit(name: &str) -> bool {
@@ -45,21 +44,20 @@ fn admit(name: &str) -> bool {
     true
 }
 
-/// Gives every metric its `# HELP` text, once per process.
+/// Gives every metric its `# HELP` text. Each time a policy is built rather than once per
+/// process: the recorder in place may not be the one of the first policy.
 fn describe() {
-    DESCRIBED.call_once(|| {
-        let _ = catch_unwind(|| {
-            for m in names::METRICS {
-                let (name, help) = (m.name, SharedString::const_str(m.help));
-                match m.ty {
-                    MetricType::Counter => metrics::describe_counter!(name, help),
-                    MetricType::Gauge => metrics::describe_gauge!(name, help),
-                    MetricType::Histogram => {
-                        metrics::describe_histogram!(name, metrics::Unit::Seconds, help)
-                    }
+    let _ = catch_unwind(|| {
+        for m in names::METRICS {
+            let (name, help) = (m.name, SharedString::const_str(m.help));
+            match m.ty {
+                MetricType::Counter => metrics::describe_counter!(name, help),
+                MetricType::Gauge => metrics::describe_gauge!(name, help),
+                MetricType::Histogram => {
+                    metrics::describe_histogram!(name, metrics::Unit::Seconds, help)
                 }
             }
-        });
+        }
     });
 }
 

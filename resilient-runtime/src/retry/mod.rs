@@ -237,7 +237,9 @@ impl Attempts<'_> {
         fut
     }
 
-    /// The call succeeded (for the `success` outcome of `resilient_calls_total`).
+    /// The call succeeded: counted as the `success` outcome of `resilient_calls_total` (feature
+    /// `metrics`). A loop driven by hand calls it on success; without it the call counts as
+    /// neither success nor failure (failures are counted when the policy gives up).
     #[inline]
     pub fn succeeded(&self) {
         self.policy.metrics.success();
