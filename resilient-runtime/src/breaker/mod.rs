@@ -244,31 +244,47 @@ impl Inner {
     #[cold]
     fn report_transition(&self, transition: Transition) {
         use events::State::{Closed, HalfOpen, Open};
-        let cooldown = self.settings.cooldown;
-        let (from, to, detail) = match transition {
-            Transition::Opened { failures, calls } if self.settings.failure_rate.is_some() => (
-                Closed,
-                Open,
-                format!("{failures} failures in {calls} calls, open for {cooldown:?}"),
-            ),
-            Transition::Opened { failures, .. } => {
-                (Closed, Open, format!("{failures} failures in the window, open for {cooldown:?}"))
-            }
-            Transition::HalfOpened => (
-                Open,
-                HalfOpen,
-                format!("cooldown over, letting {} probe(s) through", self.settings.probes),
-            ),
-            Transition::Closed => (HalfOpen, Closed, "every probe succeeded".to_owned()),
-            Transition::Reopened => {
-                (HalfOpen, Open, format!("a probe failed, open for {cooldown:?}"))
-            }
+        let (from, to) = match transition {
+            Transition::Opened { .. } => (Closed, Open),
+            Transition::HalfOpened => (Open, HalfOpen),
+            Transition::Closed => (HalfOpen, Closed),
+            Transition::Reopened => (HalfOpen, Open),
         };
         self.metrics.transition(match to {
             Closed => 0,
             Open => 1,
             HalfOpen => 2,
         });
-        events::breaker_transition(&self.name, from, to, &detail);
+        events::breaker_transition(
+            &self.name,
+            from,
+            to,
+            &Why { transition, settings: &self.settings },
+        );
+    }
+}
+
+/// Why a breaker changed state, as its event says (formatted only if a subscriber wants it).
+struct Why<'a> {
+    transition: Transition,
+    settings: &'a BreakerSettings,
+}
+
+impl fmt::Display for Why<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let cooldown = self.settings.cooldown;
+        match self.transition {
+            Transition::Opened { failures, calls } if self.settings.failure_rate.is_some() => {
+                write!(f, "{failures} failures in {calls} calls, open for {cooldown:?}")
+            }
+            Transition::Opened { failures, .. } => {
+                write!(f, "{failures} failures in the window, open for {cooldown:?}")
+            }
+            Transition::HalfOpened => {
+                write!(f, "cooldown over, letting {} probe(s) through", self.settings.probes)
+            }
+            Transition::Closed => f.write_str("every probe succeeded"),
+            Transition::Reopened => write!(f, "a probe failed, open for {cooldown:?}"),
+        }
     }
 }
