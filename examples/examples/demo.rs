@@ -19,7 +19,12 @@
 //! answers, and the resilient side's breaker, retry, timeout and idempotency columns are read
 //! from `resilient::registry::snapshot()`.
 //!
-//! Run it with `cargo run -p resilient-examples --example demo` (about 13 seconds).
+//! While it runs, the live observability endpoint (`support/metrics_endpoint.rs`) serves every
+//! resilient metric in Prometheus' text format and the registry snapshot as JSON, on a loopback
+//! port; the demo prints both URLs. At the end it prints the `resilient_*` series it recorded.
+//!
+//! Run it with `cargo run -p resilient-examples --example demo` (about 13 seconds); add
+//! `-- --serve` to keep the endpoint up afterwards (Ctrl-C ends it).
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -333,8 +338,37 @@ fn success_rate(answers: &[Answer], phase: Option<Phase>) -> String {
     format!("{:.0}% of {all}", 100.0 * f64::from(ok) / f64::from(all.max(1)))
 }
 
+#[path = "support/metrics_endpoint.rs"]
+mod metrics_endpoint;
+
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
+    // Before the first annotated call: policies resolve their metric handles when built.
+    let endpoint = metrics_endpoint::start(SocketAddr::from(([127, 0, 0, 1], 0))).await?;
+    println!("Live metrics (Prometheus text): {}", endpoint.metrics_url());
+    println!("Registry snapshot (JSON):       {}\n", endpoint.registry_url());
+    run().await?;
+    println!(
+        "\nWhat {} serves now (resilient_* series, HELP/TYPE lines left out):",
+        endpoint.metrics_url()
+    );
+    let scrape = endpoint.handle.render();
+    for line in scrape.lines().filter(|l| l.starts_with("resilient_") && !l.contains("_bucket{")) {
+        println!("  {line}");
+    }
+    if std::env::args().any(|a| a == "--serve") {
+        println!(
+            "\nServing {} and {} until Ctrl-C.",
+            endpoint.metrics_url(),
+            endpoint.registry_url()
+        );
+        tokio::signal::ctrl_c().await?;
+    }
+    Ok(())
+}
+
+/// Both sides against their downstreams, the timeline, and the summary.
+async fn run() -> std::io::Result<()> {
     let start = Instant::now();
     let (naive_addr, naive_down) = start_downstream(start).await?;
     let (resilient_addr, resilient_down) = start_downstream(start).await?;

@@ -10,6 +10,7 @@ pub mod deadline;
 pub mod error;
 pub mod idempotency;
 pub mod name;
+pub mod observe;
 pub mod pipeline;
 pub mod registry;
 pub mod retry;

@@ -142,7 +142,7 @@ pub use resilient_macros::timeout;
 pub use resilient_macros::idempotent;
 
 pub use resilient_runtime::idempotency::IdempotencyKey;
-pub use resilient_runtime::{Error, deadline, registry, rng};
+pub use resilient_runtime::{Error, deadline, observe, registry, rng};
 
 /// The policies, schedules and stores behind the attributes, usable without macros.
 pub mod runtime {
@@ -164,7 +164,7 @@ pub mod __private {
     pub use resilient_runtime::idempotency::Idempotency;
     pub use resilient_runtime::name::default_name;
     pub use resilient_runtime::pipeline::*;
-    pub use resilient_runtime::retry::{BudgetSettings, Retry};
+    pub use resilient_runtime::retry::{Attempts, BudgetSettings, Retry};
     pub use resilient_runtime::timeout::Timeout;
     pub use std::sync::LazyLock;
 

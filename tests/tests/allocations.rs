@@ -216,6 +216,64 @@ thread_local! {
     static KEY: IdempotencyKey = IdempotencyKey::new();
 }
 
+// With a Prometheus recorder installed before the first call (feature `metrics`): every policy
+// records into handles it resolved when built, and recording allocates nothing.
+
+#[retry]
+#[circuit_breaker]
+#[timeout("1s")]
+async fn recorded_stack(x: u64) -> Result<u64, AppError> {
+    Ok(x + 1)
+}
+
+#[retry]
+async fn recorded_retry(x: u64) -> Result<u64, AppError> {
+    Ok(x + 1)
+}
+
+#[circuit_breaker]
+async fn recorded_breaker(x: u64) -> Result<u64, AppError> {
+    Ok(x + 1)
+}
+
+#[timeout("p99*2")]
+async fn recorded_adaptive(x: u64) -> Result<u64, AppError> {
+    Ok(x + 1)
+}
+
+#[idempotent(key = key)]
+async fn recorded_charge(key: u64) -> Result<u64, AppError> {
+    Ok(key + 1)
+}
+
+#[test]
+fn recording_into_a_prometheus_recorder_allocates_nothing() {
+    let recorder = metrics_exporter_prometheus::PrometheusBuilder::new().build_recorder();
+    let _local = metrics::set_default_local_recorder(&recorder);
+    assert_eq!(allocations_per_call(|| recorded_stack(1)), 0.0);
+    assert_eq!(allocations_per_call(|| recorded_retry(1)), 0.0);
+    assert_eq!(allocations_per_call(|| recorded_breaker(1)), 0.0);
+    assert_eq!(allocations_per_call(|| recorded_adaptive(1)), 0.0);
+    assert_eq!(allocations_per_call(|| recorded_charge(7)), 0.0);
+    // And it did record: warm-up and measured calls alike.
+    let scrape = recorder.handle().render();
+    for (policy, kind, outcome) in [
+        ("recorded_stack", "retry", "success"),
+        ("recorded_stack", "circuit_breaker", "success"),
+        ("recorded_stack", "timeout", "success"),
+        ("recorded_retry", "retry", "success"),
+        ("recorded_breaker", "circuit_breaker", "success"),
+        ("recorded_adaptive", "timeout", "success"),
+        ("recorded_charge", "idempotency", "hit"),
+    ] {
+        let calls = CALLS + 10 - u64::from(outcome == "hit");
+        let series = format!(
+            "resilient_calls_total{{policy=\"allocations::{policy}\",kind=\"{kind}\",outcome=\"{outcome}\"}} {calls}"
+        );
+        assert!(scrape.contains(&series), "{series} not in\n{scrape}");
+    }
+}
+
 /// Prints the measured counts (`cargo test -p resilient-tests --test allocations -- --nocapture`),
 /// the figures quoted in BENCHMARKS.md.
 #[test]

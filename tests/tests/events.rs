@@ -1,25 +1,62 @@
-//! `tracing` events on every breaker transition and rejection (feature `tracing`, on by default).
+//! `tracing` events of every policy (feature `tracing`, on by default), each with the fields
+//! `policy` and `kind`; retry attempts in spans with their `attempt` number.
 
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::SeqCst};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use resilient::circuit_breaker;
+use resilient::{circuit_breaker, idempotent, retry, timeout};
 use resilient_tests::AppError;
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
 use tracing::{Event, Level, Metadata, Subscriber};
 
-/// Records each event's level and message.
+/// One event: its level, its fields (`message` included) as text, and the `attempt` of the
+/// innermost span it happened in.
+#[derive(Clone, Debug)]
+struct Seen {
+    level: Level,
+    fields: HashMap<String, String>,
+    attempt: Option<String>,
+}
+
+impl Seen {
+    fn message(&self) -> &str {
+        self.fields.get("message").map_or("", String::as_str)
+    }
+    fn field(&self, name: &str) -> &str {
+        self.fields.get(name).map_or("", String::as_str)
+    }
+}
+
+/// Records every event, and the spans entered (their `attempt` field).
 #[derive(Clone, Default)]
-struct Recorder(Arc<Mutex<Vec<(Level, String)>>>);
+struct Recorder {
+    events: Arc<Mutex<Vec<Seen>>>,
+    spans: Arc<Mutex<HashMap<u64, HashMap<String, String>>>>,
+    stack: Arc<Mutex<Vec<u64>>>,
+    next: Arc<AtomicU64>,
+}
 
-struct Message(String);
+impl Recorder {
+    fn events(&self) -> Vec<Seen> {
+        self.events.lock().unwrap().clone()
+    }
+    fn with_message(&self, part: &str) -> Vec<Seen> {
+        self.events().into_iter().filter(|e| e.message().contains(part)).collect()
+    }
+}
 
-impl Visit for Message {
+#[derive(Default)]
+struct Fields(HashMap<String, String>);
+
+impl Visit for Fields {
     fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-        if field.name() == "message" {
-            self.0 = format!("{value:?}");
-        }
+        self.0.insert(field.name().to_owned(), format!("{value:?}"));
+    }
+    fn record_str(&mut self, field: &Field, value: &str) {
+        self.0.insert(field.name().to_owned(), value.to_owned());
     }
 }
 
@@ -27,18 +64,36 @@ impl Subscriber for Recorder {
     fn enabled(&self, _: &Metadata<'_>) -> bool {
         true
     }
-    fn new_span(&self, _: &Attributes<'_>) -> Id {
-        Id::from_u64(1)
+    fn new_span(&self, attrs: &Attributes<'_>) -> Id {
+        let id = self.next.fetch_add(1, SeqCst) + 1;
+        let mut fields = Fields::default();
+        attrs.record(&mut fields);
+        self.spans.lock().unwrap().insert(id, fields.0);
+        Id::from_u64(id)
     }
     fn record(&self, _: &Id, _: &Record<'_>) {}
     fn record_follows_from(&self, _: &Id, _: &Id) {}
     fn event(&self, event: &Event<'_>) {
-        let mut message = Message(String::new());
-        event.record(&mut message);
-        self.0.lock().unwrap().push((*event.metadata().level(), message.0));
+        let mut fields = Fields::default();
+        event.record(&mut fields);
+        let attempt = self.stack.lock().unwrap().iter().rev().find_map(|id| {
+            self.spans.lock().unwrap().get(id).and_then(|f| f.get("attempt").cloned())
+        });
+        self.events.lock().unwrap().push(Seen {
+            level: *event.metadata().level(),
+            fields: fields.0,
+            attempt,
+        });
     }
-    fn enter(&self, _: &Id) {}
-    fn exit(&self, _: &Id) {}
+    fn enter(&self, id: &Id) {
+        self.stack.lock().unwrap().push(id.into_u64());
+    }
+    fn exit(&self, id: &Id) {
+        let mut stack = self.stack.lock().unwrap();
+        if let Some(at) = stack.iter().rposition(|s| *s == id.into_u64()) {
+            stack.remove(at);
+        }
+    }
 }
 
 #[circuit_breaker(threshold = 1, cooldown = "1s", name = "traced")]
@@ -54,9 +109,140 @@ async fn every_transition_and_rejection_is_an_event() {
     call(false).await.unwrap_err(); // rejected
     tokio::time::advance(Duration::from_secs(1)).await;
     call(false).await.unwrap(); // open -> half-open -> closed
-    let events = recorder.0.lock().unwrap().clone();
-    let levels: Vec<Level> = events.iter().map(|(l, _)| *l).collect();
+    let events = recorder.events();
+    let levels: Vec<Level> = events.iter().map(|e| e.level).collect();
     assert_eq!(levels, [Level::WARN, Level::DEBUG, Level::INFO, Level::INFO], "{events:?}");
-    assert!(events[0].1.contains("open"), "{events:?}");
-    assert!(events[1].1.contains("rejected"), "{events:?}");
+    assert!(events[0].message().contains("open"), "{events:?}");
+    assert!(events[1].message().contains("rejected"), "{events:?}");
+    let moves: Vec<(&str, &str)> = events
+        .iter()
+        .filter(|e| e.level != Level::DEBUG)
+        .map(|e| (e.field("from"), e.field("to")))
+        .collect();
+    assert_eq!(moves, [("closed", "open"), ("open", "half-open"), ("half-open", "closed")]);
+    for e in &events {
+        assert_eq!((e.field("policy"), e.field("kind")), ("traced", "circuit_breaker"), "{e:?}");
+    }
+}
+
+static TRIES: AtomicU32 = AtomicU32::new(0);
+
+/// Fails twice, then succeeds; logs each attempt from the body.
+#[retry(max = 3, base = "100ms", jitter = 0, name = "traced::retry")]
+async fn flaky() -> Result<u32, AppError> {
+    let n = TRIES.fetch_add(1, SeqCst);
+    tracing::info!("body running");
+    if n < 2 { Err(AppError::Transient) } else { Ok(n) }
+}
+
+#[tokio::test(start_paused = true)]
+async fn each_attempt_runs_in_a_span_and_each_retry_is_an_event() {
+    let recorder = Recorder::default();
+    let _guard = tracing::subscriber::set_default(recorder.clone());
+    assert_eq!(flaky().await, Ok(2));
+    let bodies: Vec<Option<String>> =
+        recorder.with_message("body running").into_iter().map(|e| e.attempt).collect();
+    assert_eq!(bodies, [Some("1".into()), Some("2".into()), Some("3".into())]);
+    let scheduled = recorder.with_message("retrying");
+    assert_eq!(scheduled.len(), 2, "{scheduled:?}");
+    for (e, (attempt, delay)) in scheduled.iter().zip([("1", "100ms"), ("2", "200ms")]) {
+        assert_eq!(e.level, Level::DEBUG);
+        assert_eq!((e.field("policy"), e.field("kind")), ("traced::retry", "retry"));
+        assert_eq!((e.field("attempt"), e.field("delay")), (attempt, delay), "{e:?}");
+        assert_eq!(e.field("error"), "the function returned an error");
+    }
+}
+
+#[retry(max = 2, base = "10ms", name = "traced::gives_up")]
+#[timeout("50ms", name = "traced::gives_up")]
+async fn hangs() -> Result<(), AppError> {
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    Ok(())
+}
+
+#[tokio::test(start_paused = true)]
+async fn timeouts_and_giving_up_are_events() {
+    let recorder = Recorder::default();
+    let _guard = tracing::subscriber::set_default(recorder.clone());
+    hangs().await.unwrap_err();
+    let fired = recorder.with_message("timed out");
+    assert_eq!(fired.len(), 2, "{:?}", recorder.events());
+    for e in &fired {
+        assert_eq!((e.level, e.field("kind"), e.field("limit")), (Level::DEBUG, "timeout", "50ms"));
+    }
+    // The retry names the rejection it retried.
+    let scheduled = recorder.with_message("retrying");
+    assert!(scheduled[0].field("error").contains("timed out after 50ms"), "{scheduled:?}");
+    let gave_up = recorder.with_message("giving up");
+    assert_eq!(gave_up.len(), 1);
+    assert_eq!((gave_up[0].field("kind"), gave_up[0].field("reason")), ("retry", "Exhausted"));
+}
+
+#[retry(max = 5, base = "1ms", budget = "1%", name = "traced::budget")]
+async fn always_fails() -> Result<(), AppError> {
+    Err(AppError::Transient)
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_spent_budget_is_an_event() {
+    let recorder = Recorder::default();
+    let _guard = tracing::subscriber::set_default(recorder.clone());
+    // The floor allows 10 retries a second, the share of 5 calls nothing more: 20 retries wanted.
+    for _ in 0..5 {
+        always_fails().await.unwrap_err();
+    }
+    let spent = recorder.with_message("budget exhausted");
+    assert!(!spent.is_empty(), "{:?}", recorder.events());
+    assert_eq!((spent[0].field("policy"), spent[0].field("kind")), ("traced::budget", "retry"));
+}
+
+#[timeout("p50*2", initial = "1s", warmup = 5, window = "1s", name = "traced::adaptive")]
+async fn takes_10ms() -> Result<(), AppError> {
+    tokio::time::sleep(Duration::from_millis(10)).await;
+    Ok(())
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_adaptive_limit_that_moves_is_an_event() {
+    let recorder = Recorder::default();
+    let _guard = tracing::subscriber::set_default(recorder.clone());
+    for _ in 0..20 {
+        takes_10ms().await.unwrap();
+    }
+    let moved = recorder.with_message("adaptive limit moved");
+    assert!(!moved.is_empty(), "{:?}", recorder.events());
+    // From the initial 1 s to about 20 ms: a large move, at info.
+    assert_eq!((moved[0].level, moved[0].field("from")), (Level::INFO, "1s"), "{moved:?}");
+    assert_eq!(moved[0].field("kind"), "timeout");
+}
+
+static CHARGED: AtomicU32 = AtomicU32::new(0);
+
+#[idempotent(key = key, max_entries = 1, name = "traced::idem")]
+async fn charge(key: u64) -> Result<u64, AppError> {
+    CHARGED.fetch_add(1, SeqCst);
+    tokio::time::sleep(Duration::from_millis(10)).await;
+    Ok(key)
+}
+
+#[tokio::test(start_paused = true)]
+async fn idempotency_hits_misses_joins_and_evictions_are_events() {
+    let recorder = Recorder::default();
+    let _guard = tracing::subscriber::set_default(recorder.clone());
+    let _ = tokio::join!(charge(1), charge(1)); // a miss, and a duplicate joining it
+    charge(1).await.unwrap(); // a hit
+    charge(2).await.unwrap(); // a miss evicting key 1
+    let count = |part| recorder.with_message(part).len();
+    assert_eq!(
+        (count("miss"), count("hit"), count("joined"), count("evicted")),
+        (2, 1, 1, 1),
+        "{:?}",
+        recorder.events()
+    );
+    for e in recorder.events() {
+        assert_eq!(
+            (e.level, e.field("policy"), e.field("kind")),
+            (Level::DEBUG, "traced::idem", "idempotency")
+        );
+    }
 }

@@ -243,20 +243,29 @@ fn retry_loop(
             quote!(&& !#p::circuit_open(&#b))
         });
     let retryable = quote!(#retryable #(#breakers)*);
-    let dot_await = dot_await(ctx, index + 1);
+    // Holding an `#[idempotent]` future, every token of the await on the return type: see
+    // `dot_await`.
+    let attempt = match holds_idempotent(ctx, index + 1) {
+        true => quote_spanned! {ctx.output.span()=>
+            ::resilient::__private::Attempts::attempt(&#attempts, #inner).await
+        },
+        false => quote!(#attempts.attempt(#inner).await),
+    };
     quote! {
         async move {
             let mut #attempts = #policy.attempts();
             #(#keep)*
             loop {
                 #(#rebind)*
-                let #out = #inner #dot_await;
+                // Each attempt in its span; the success counted.
+                let #out = #attempt;
                 if #p::is_success(&#out) {
+                    #attempts.succeeded();
                     break #out;
                 }
                 // The failed outcome is dropped before sleeping and the sleep is boxed, so
                 // neither weighs on the future of a call that succeeds at once.
-                let #delay = match #attempts.next_delay(#retryable) {
+                let #delay = match #attempts.retry_after(&#out, #retryable) {
                     ::core::result::Result::Ok(#delay) => #delay,
                     ::core::result::Result::Err(_) => break #out,
                 };

@@ -70,6 +70,7 @@ pub use settings::{BreakerSettings, CircuitBreakerBuilder};
 pub use snapshot::BreakerSnapshot;
 
 use crate::error::{CircuitOpen, PolicyName};
+use crate::observe::events;
 use crate::{Error, Outcome};
 use machine::{Kind, Machine, Transition};
 
@@ -91,6 +92,7 @@ pub(crate) struct Inner {
     /// Where the breaker's clock starts: the machine works in nanoseconds since then.
     /// Per breaker rather than per process, so each paused-clock test has a clock of its own.
     epoch: Instant,
+    metrics: crate::observe::BreakerMetrics,
 }
 
 /// A circuit breaker's state.
@@ -226,8 +228,8 @@ impl Inner {
     #[cold]
     fn rejected(&self, retry_after_us: u64) -> Error {
         let retry_after = Duration::from_micros(retry_after_us);
-        #[cfg(feature = "tracing")]
-        tracing::debug!(policy = %self.name, ?retry_after, "circuit breaker: call rejected");
+        self.metrics.rejected();
+        events::breaker_rejected(&self.name, retry_after);
         Error::CircuitOpen(CircuitOpen::new(self.name.clone(), retry_after))
     }
 
@@ -241,30 +243,48 @@ impl Inner {
 
     #[cold]
     fn report_transition(&self, transition: Transition) {
-        #[cfg(feature = "tracing")]
-        match transition {
-            Transition::Opened { failures, calls } => tracing::warn!(
-                policy = %self.name,
-                failures,
-                calls,
-                cooldown = ?self.settings.cooldown,
-                "circuit breaker opened: closed -> open"
-            ),
-            Transition::HalfOpened => tracing::info!(
-                policy = %self.name,
-                probes = self.settings.probes,
-                "circuit breaker half-open: open -> half-open, letting probes through"
-            ),
-            Transition::Closed => tracing::info!(
-                policy = %self.name,
-                "circuit breaker closed: half-open -> closed, every probe succeeded"
-            ),
-            Transition::Reopened => tracing::warn!(
-                policy = %self.name,
-                cooldown = ?self.settings.cooldown,
-                "circuit breaker re-opened: half-open -> open, a probe failed"
-            ),
+        use events::State::{Closed, HalfOpen, Open};
+        let (from, to) = match transition {
+            Transition::Opened { .. } => (Closed, Open),
+            Transition::HalfOpened => (Open, HalfOpen),
+            Transition::Closed => (HalfOpen, Closed),
+            Transition::Reopened => (HalfOpen, Open),
+        };
+        self.metrics.transition(match to {
+            Closed => 0,
+            Open => 1,
+            HalfOpen => 2,
+        });
+        events::breaker_transition(
+            &self.name,
+            from,
+            to,
+            &Why { transition, settings: &self.settings },
+        );
+    }
+}
+
+/// Why a breaker changed state, as its event says (formatted only if a subscriber wants it).
+struct Why<'a> {
+    transition: Transition,
+    settings: &'a BreakerSettings,
+}
+
+impl fmt::Display for Why<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let cooldown = self.settings.cooldown;
+        match self.transition {
+            Transition::Opened { failures, calls } if self.settings.failure_rate.is_some() => {
+                write!(f, "{failures} failures in {calls} calls, open for {cooldown:?}")
+            }
+            Transition::Opened { failures, .. } => {
+                write!(f, "{failures} failures in the window, open for {cooldown:?}")
+            }
+            Transition::HalfOpened => {
+                write!(f, "cooldown over, letting {} probe(s) through", self.settings.probes)
+            }
+            Transition::Closed => f.write_str("every probe succeeded"),
+            Transition::Reopened => write!(f, "a probe failed, open for {cooldown:?}"),
         }
-        let _ = transition;
     }
 }

@@ -26,6 +26,7 @@ impl Permit<'_> {
         self.settled = true;
         let b = self.breaker;
         let transition = b.machine.success(self.ticket, || b.now());
+        b.metrics.success();
         b.report(transition);
     }
 
@@ -35,6 +36,7 @@ impl Permit<'_> {
         self.settled = true;
         let b = self.breaker;
         let transition = b.machine.failure(self.ticket, || b.now());
+        b.metrics.failure();
         b.report(transition);
     }
 

@@ -147,6 +147,7 @@ impl CircuitBreakerBuilder {
     /// When the settings' `failure_rate` is not in `(0, 1]`.
     pub fn build(self) -> CircuitBreaker {
         let inner = Arc::new(Inner {
+            metrics: crate::observe::BreakerMetrics::new(&self.name),
             machine: Machine::new(self.settings.config()),
             name: self.name,
             settings: self.settings,

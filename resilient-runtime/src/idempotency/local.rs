@@ -192,7 +192,11 @@ impl LocalStore {
                     if waited {
                         Stats::add(&stats.joins);
                     }
-                    return slot.answer(policy, key, fingerprint);
+                    let answer = slot.answer(policy, key, fingerprint);
+                    if answer.is_ok() {
+                        policy.observe_hit(waited);
+                    }
+                    return answer;
                 }
                 Step::Wait(flight) => {
                     // Counted, then registered, then checked: a finish at any point in between
@@ -211,6 +215,7 @@ impl LocalStore {
         // We run the body. `lead` settles the key even if we are cancelled or the body panics.
         let mut lead = Lead { store: self, shard, key: owned, seq, settled: false };
         Stats::add(&stats.misses);
+        policy.observe_miss();
         let outcome = fut.await;
         let slot = match &outcome {
             Ok(Ok(value)) => {
@@ -226,7 +231,10 @@ impl LocalStore {
             }
             _ => None,
         };
-        lead.settle(slot);
+        let evicted = lead.settle(slot);
+        if evicted > 0 {
+            policy.observe_evicted(evicted);
+        }
         outcome
     }
 }
@@ -250,11 +258,13 @@ struct Lead<'a> {
 }
 
 impl Lead<'_> {
-    /// `slot` is the result to store, with the time it was made.
-    fn settle(&mut self, slot: Option<(Slot, Instant)>) {
+    /// `slot` is the result to store, with the time it was made. Returns how many results the
+    /// store's bound evicted to make room.
+    fn settle(&mut self, slot: Option<(Slot, Instant)>) -> u64 {
         if std::mem::replace(&mut self.settled, true) {
-            return;
+            return 0;
         }
+        let mut evicted = 0;
         let flight = {
             let mut s = self.store.shard(self.shard);
             let s = &mut *s;
@@ -268,7 +278,7 @@ impl Lead<'_> {
                                 std::mem::replace(entry, Entry::Done { slot, seq: self.seq });
                             let key = Arc::clone(&self.key);
                             s.order.push_back(Queued { key, seq: self.seq, expires_at });
-                            s.expire_and_evict(now, self.store.per_shard);
+                            evicted = s.expire_and_evict(now, self.store.per_shard);
                             running.into_flight()
                         }
                         None => s.map.remove(&*self.key).and_then(Entry::into_flight),
@@ -284,35 +294,40 @@ impl Lead<'_> {
                 flight.notify.notify_waiters();
             }
         }
+        evicted
     }
 }
 
 impl Drop for Lead<'_> {
     fn drop(&mut self) {
-        self.settle(None);
+        // Nothing is stored, so nothing is evicted.
+        let _ = self.settle(None);
     }
 }
 
 impl Shard {
     /// Drops expired results and evicts the oldest beyond `cap`, from the front of the queue.
-    fn expire_and_evict(&mut self, now: Instant, cap: usize) {
+    /// Returns how many live results were evicted for the bound (expired ones not counted).
+    fn expire_and_evict(&mut self, now: Instant, cap: usize) -> u64 {
+        let mut evicted = 0;
         // Expired results sit at the front, stale queue entries (results that expired and ran
         // again) among them, so after this loop the queue holds exactly the live results.
         while let Some(front) = self.order.front() {
-            let evict = self.order.len() > cap || front.expires_at <= now;
-            if !evict {
+            let expired = front.expires_at <= now;
+            if !expired && self.order.len() <= cap {
                 break;
             }
             let Some(q) = self.order.pop_front() else { break };
             // One lookup in the usual case: remove, and put back the rare newer entry.
             match self.map.remove(&q.key) {
-                Some(Entry::Done { seq, .. }) if seq == q.seq => {}
+                Some(Entry::Done { seq, .. }) if seq == q.seq => evicted += u64::from(!expired),
                 Some(newer) => {
                     self.map.insert(q.key, newer);
                 }
                 None => {}
             }
         }
+        evicted
     }
 }
 
@@ -329,6 +344,7 @@ impl Slot {
             // instantiations.
             _ => {
                 Stats::add(&policy.stats.conflicts);
+                policy.observe_rejected("key reused with other arguments");
                 Err(Error::IdempotencyKeyReused(KeyConflict::new(policy.name.clone(), key)))
             }
         }

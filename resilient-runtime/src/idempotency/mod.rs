@@ -49,6 +49,7 @@ pub use store::{Claim, SharedStore, StoreError, StoreFuture, register_store};
 
 use crate::Outcome;
 use crate::error::{Error, PolicyName, StoreFailure};
+use crate::observe::{IdempotencyMetrics, events};
 use crate::registry::{self, Inspect, PolicySnapshot, PolicyState};
 use local::LocalStore;
 use text::{KeyError, KeyText};
@@ -89,6 +90,7 @@ struct Inner {
     store: Option<String>,
     local: LocalStore,
     stats: Stats,
+    metrics: IdempotencyMetrics,
 }
 
 #[derive(Default)]
@@ -176,6 +178,7 @@ impl IdempotencyBuilder {
     /// Builds the policy and lists it in the [registry](mod@crate::registry).
     pub fn build(self) -> Idempotency {
         let inner = Arc::new(Inner {
+            metrics: IdempotencyMetrics::new(&self.name),
             name: self.name,
             ttl: self.ttl,
             lease: self.lease,
@@ -350,6 +353,7 @@ impl Idempotency {
 impl Inner {
     fn store_failure(&self, message: String) -> Error {
         Stats::add(&self.stats.store_errors);
+        self.observe_failure();
         Error::Store(StoreFailure::new(self.name.clone(), message))
     }
 }
@@ -362,6 +366,38 @@ impl fmt::Debug for Idempotency {
             .field("ttl", &i.ttl)
             .field("store", &i.store.as_deref().unwrap_or(IN_PROCESS))
             .finish_non_exhaustive()
+    }
+}
+
+/// Metrics and events (`crate::observe`), one line at each place a call's fate is known.
+impl Inner {
+    #[inline]
+    fn observe_hit(&self, joined: bool) {
+        self.metrics.hit(joined);
+        events::idempotency_hit(&self.name, joined);
+    }
+
+    #[inline]
+    fn observe_miss(&self) {
+        self.metrics.miss();
+        events::idempotency_miss(&self.name);
+    }
+
+    #[cold]
+    fn observe_rejected(&self, why: &'static str) {
+        self.metrics.rejected();
+        events::idempotency_rejected(&self.name, why);
+    }
+
+    #[cold]
+    fn observe_failure(&self) {
+        self.metrics.failure();
+    }
+
+    #[cold]
+    fn observe_evicted(&self, evicted: u64) {
+        self.metrics.evicted(evicted);
+        events::idempotency_evicted(&self.name, evicted);
     }
 }
 

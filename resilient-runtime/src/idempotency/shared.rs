@@ -80,6 +80,7 @@ where
     let stats = &policy.stats;
     let fail = |message: String| {
         Stats::add(&stats.store_errors);
+        policy.observe_failure();
         Error::Store(StoreFailure::new(
             policy.name.clone(),
             format!("store `{store_name}`: {message}"),
@@ -115,6 +116,7 @@ where
                 })?;
                 if mismatch(head.fingerprint, fingerprint) {
                     Stats::add(&stats.conflicts);
+                    policy.observe_rejected("key reused with other arguments");
                     return Err(Error::IdempotencyKeyReused(conflict()));
                 }
                 let record: Record<T> = serde_json::from_slice(&record).map_err(|e| {
@@ -124,12 +126,14 @@ where
                     ))
                 })?;
                 Stats::add(&stats.hits);
+                policy.observe_hit(false);
                 return Ok(Ok(record.value));
             }
             Claim::Running(theirs) => {
                 let their_fp = theirs.split_once('/').and_then(|(_, fp)| fp.parse().ok());
                 if mismatch(their_fp, fingerprint) {
                     Stats::add(&stats.conflicts);
+                    policy.observe_rejected("key reused with other arguments");
                     return Err(Error::IdempotencyKeyReused(conflict()));
                 }
                 let now = Instant::now();
@@ -140,6 +144,7 @@ where
                     }
                     _ => {
                         Stats::add(&stats.in_flight);
+                        policy.observe_rejected("a call with this key is running elsewhere");
                         return Err(Error::IdempotencyInFlight(conflict()));
                     }
                 }
@@ -149,6 +154,7 @@ where
 
     let mut held = Held { store: Arc::clone(&store), key: store_key, marker, armed: true };
     Stats::add(&stats.misses);
+    policy.observe_miss();
     let outcome = fut.await;
     // Serialized in a scope of its own: a `&T` alive across the awaits below would make this
     // future `Send` only for `T: Sync`.

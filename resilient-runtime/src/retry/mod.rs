@@ -34,6 +34,7 @@ pub use budget::{BudgetSettings, BudgetSnapshot, RetryBudget};
 
 use crate::backoff::{Delays, Schedule};
 use crate::error::PolicyName;
+use crate::observe::{RetryMetrics, events};
 use crate::registry::{self, Inspect, PolicySnapshot, PolicyState};
 use crate::rng::ThreadLocalRng;
 
@@ -52,6 +53,7 @@ struct Inner {
     budget: Option<RetryBudget>,
     retries: AtomicU64,
     gave_up: AtomicU64,
+    metrics: RetryMetrics,
 }
 
 /// Builds a [`Retry`]; see [`Retry::builder`].
@@ -92,6 +94,7 @@ impl RetryBuilder {
     /// Builds the policy and lists it in the [registry].
     pub fn build(self) -> Retry {
         let inner = Arc::new(Inner {
+            metrics: RetryMetrics::new(&self.name),
             name: self.name,
             max_attempts: self.max_attempts,
             schedule: self.schedule,
@@ -153,8 +156,11 @@ impl Retry {
     {
         let mut attempts = self.attempts();
         loop {
-            match f().await {
-                Ok(v) => return Ok(v),
+            match attempts.attempt(f()).await {
+                Ok(v) => {
+                    attempts.succeeded();
+                    return Ok(v);
+                }
                 Err(e) => {
                     if attempts.backoff(when(&e)).await.is_err() {
                         return Err(e);
@@ -216,6 +222,39 @@ impl Attempts<'_> {
         self.attempt
     }
 
+    /// Runs the coming attempt's future inside a span `attempt` (feature `tracing`), whose
+    /// fields `policy`, `kind` and `attempt` (from 1) the body's own events inherit.
+    #[inline]
+    pub fn attempt<F: Future>(&self, fut: F) -> Attempt<F> {
+        #[cfg(feature = "tracing")]
+        {
+            tracing::Instrument::instrument(
+                fut,
+                events::attempt_span(&self.policy.name, self.attempt + 1),
+            )
+        }
+        #[cfg(not(feature = "tracing"))]
+        fut
+    }
+
+    /// The call succeeded: counted as the `success` outcome of `resilient_calls_total` (feature
+    /// `metrics`). A loop driven by hand calls it on success; without it the call counts as
+    /// neither success nor failure (failures are counted when the policy gives up).
+    #[inline]
+    pub fn succeeded(&self) {
+        self.policy.metrics.success();
+    }
+
+    /// As [`next_delay`](Self::next_delay), after an attempt of a fused pipeline whose
+    /// `outcome` failed: a rejection from a layer inside is named in the retry's event.
+    pub fn retry_after<T, E>(
+        &mut self,
+        outcome: &crate::Outcome<T, E>,
+        retryable: bool,
+    ) -> Result<Duration, GiveUp> {
+        self.decide(retryable, outcome.as_ref().err())
+    }
+
     /// After a failed attempt: decides whether to try again and, if so, sleeps the backoff delay
     /// on tokio's clock. `retryable` is the verdict on the error. Never starts a sleep that would
     /// end past the task's [deadline](crate::deadline).
@@ -228,6 +267,14 @@ impl Attempts<'_> {
     /// The decision half of [`backoff`](Self::backoff): the delay to sleep before the next
     /// attempt, or why there is none. Counts the retry as made.
     pub fn next_delay(&mut self, retryable: bool) -> Result<Duration, GiveUp> {
+        self.decide(retryable, None)
+    }
+
+    fn decide(
+        &mut self,
+        retryable: bool,
+        rejection: Option<&crate::Error>,
+    ) -> Result<Duration, GiveUp> {
         let p = self.policy;
         let verdict = if !retryable {
             Err(GiveUp::NotRetryable)
@@ -249,19 +296,43 @@ impl Attempts<'_> {
             }
         };
         match verdict {
-            Ok(_) => {
+            Ok(delay) => {
                 self.attempt += 1;
                 p.retries.fetch_add(1, Relaxed);
+                p.metrics.retry();
+                events::retry_scheduled(&p.name, self.attempt, delay, &Failed(rejection));
             }
-            Err(GiveUp::NotRetryable) => {}
+            Err(GiveUp::NotRetryable) => p.metrics.failure(None),
             Err(why) => {
                 p.gave_up.fetch_add(1, Relaxed);
-                #[cfg(feature = "tracing")]
-                tracing::debug!(policy = %p.name, attempts = self.attempt + 1, reason = ?why, "retry: giving up");
-                let _ = why;
+                p.metrics.failure(Some(why));
+                if why == GiveUp::Budget {
+                    events::budget_exhausted(&p.name, self.attempt + 1);
+                }
+                events::retry_gave_up(&p.name, self.attempt + 1, why);
             }
         }
         verdict
+    }
+}
+
+/// The future of [`Attempts::attempt`]: the attempt inside its span (feature `tracing`).
+#[cfg(feature = "tracing")]
+pub type Attempt<F> = tracing::instrument::Instrumented<F>;
+/// The future of [`Attempts::attempt`]: the attempt itself (no span without `tracing`).
+#[cfg(not(feature = "tracing"))]
+pub type Attempt<F> = F;
+
+/// What failed, for the retry event: a layer's rejection or the function's own error (which
+/// need not be `Debug`, and may hold what logs must not).
+struct Failed<'a>(Option<&'a crate::Error>);
+
+impl std::fmt::Display for Failed<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            Some(rejection) => rejection.fmt(f),
+            None => f.write_str("the function returned an error"),
+        }
     }
 }
 

@@ -93,9 +93,9 @@ impl Adaptive {
     }
 
     /// Counts one latency observed at `now` (a success's, or a timed-out call's timeout), and
-    /// refreshes the timeout if it is time to.
+    /// refreshes the timeout if it is time to. Returns the limit's move (from, to), if any.
     #[inline]
-    pub(crate) fn record(&self, latency: Duration, now: Instant) {
+    pub(crate) fn record(&self, latency: Duration, now: Instant) -> Option<(Duration, Duration)> {
         // A recorder racing a rotation may land in the generation being cleared or just
         // activated: one sample off, which a percentile does not notice.
         self.generations[self.active.load(Relaxed) & 1].record(latency);
@@ -105,14 +105,15 @@ impl Adaptive {
         // paused-clock runtime of one test and meets the next one's clock) and, through the
         // `WARMING` bit, every call made while warming up.
         if now >= next || next - now > self.period {
-            self.due(now, next);
+            return self.due(now, next);
         }
+        None
     }
 
     /// A call whose test in [`record`](Self::record) failed: a refresh is due, the clock went
     /// back, or the policy is warming up and this sample may be the one that ends it.
     #[cold]
-    fn due(&self, now: u64, next: u64) {
+    fn due(&self, now: u64, next: u64) -> Option<(Duration, Duration)> {
         if next & WARMING != 0 {
             // SeqCst (cold path only): a recompute whose `swap` sees this count also sees the
             // sample in the histogram; and if the refresh below finds `refreshing` taken, its
@@ -121,28 +122,31 @@ impl Adaptive {
             let at = next & !WARMING;
             let on_schedule = now < at && at - now <= self.period;
             if self.warm_base.load(SeqCst) + counted < self.warmup() && on_schedule {
-                return;
+                return None;
             }
         }
-        self.try_refresh(now);
+        self.try_refresh(now)
     }
 
     /// Refreshes now unless another thread is at it; [`Timeout::snapshot`](super::Timeout::snapshot)
-    /// calls this so a snapshot of an idle function shows its old samples gone.
-    pub(crate) fn refresh_now(&self) {
-        self.try_refresh(self.since_epoch(Instant::now()));
+    /// calls this so a snapshot of an idle function shows its old samples gone. Returns the
+    /// limit's move (from, to), if any.
+    pub(crate) fn refresh_now(&self) -> Option<(Duration, Duration)> {
+        self.try_refresh(self.since_epoch(Instant::now()))
     }
 
     /// Ends a warm-up that enough samples have completed but no refresh has ended yet (the call
     /// that completed it found another thread refreshing, which is still at it). Reads no clock,
     /// so the registry may call it from a runtime whose paused clock is not this policy's; and
     /// takes the `refreshing` flag only then, so reading the registry does not hold up refreshes.
-    pub(crate) fn settle(&self) {
+    pub(crate) fn settle(&self) -> Option<(Duration, Duration)> {
         let warming = self.next_refresh.load(Relaxed) & WARMING != 0;
         if warming && self.count() >= self.warmup() && self.lock() {
-            self.recompute(self.next_refresh.load(Relaxed) & !WARMING);
-            self.unlock();
+            let moved = self.recompute(self.next_refresh.load(Relaxed) & !WARMING);
+            let later = self.unlock();
+            return joined(moved, later);
         }
+        None
     }
 
     /// Samples in the window as of now, counted from the histograms.
@@ -162,19 +166,22 @@ impl Adaptive {
     }
 
     #[cold]
-    fn try_refresh(&self, now: u64) {
-        if self.lock() {
-            self.rotate(now);
-            self.recompute(now + self.period);
-            self.unlock();
+    fn try_refresh(&self, now: u64) -> Option<(Duration, Duration)> {
+        if !self.lock() {
+            return None;
         }
+        self.rotate(now);
+        let moved = self.recompute(now + self.period);
+        let later = self.unlock();
+        joined(moved, later)
     }
 
     fn lock(&self) -> bool {
         self.refreshing.compare_exchange(false, true, SeqCst, Relaxed).is_ok()
     }
 
-    fn unlock(&self) {
+    /// Releases `refreshing`; returns the limit's move if the check below ended a warm-up.
+    fn unlock(&self) -> Option<(Duration, Duration)> {
         self.refreshing.store(false, SeqCst);
         // A call that completed the warm-up while we held the flag could not refresh; it relies
         // on this check. `settle` recomputes only if the histograms agree (a call counted twice
@@ -182,13 +189,14 @@ impl Adaptive {
         if self.next_refresh.load(Relaxed) & WARMING != 0
             && self.warm_base.load(SeqCst) + self.warm_count.load(SeqCst) >= self.warmup()
         {
-            self.settle();
+            return self.settle();
         }
+        None
     }
 
     /// Derives everything from the two generations; `next` is when the next periodic refresh is
     /// due. The caller holds `refreshing`.
-    fn recompute(&self, next: u64) {
+    fn recompute(&self, next: u64) -> Option<(Duration, Duration)> {
         // From here on `warm_count` counts the calls the scan below may miss. One the scan sees
         // as well is counted twice, which can only complete the count early, and the refresh
         // that triggers finds the window short. A call that did not see `WARMING` because this
@@ -207,8 +215,9 @@ impl Adaptive {
         };
         self.warm_base.store(samples, SeqCst);
         self.percentile_value.store(value.map_or(NONE, nanos), Relaxed);
-        self.current.store(nanos(timeout), Relaxed);
+        let before = self.current.swap(nanos(timeout), Relaxed);
         self.next_refresh.store(if warming { next | WARMING } else { next }, Relaxed);
+        (before != nanos(timeout)).then(|| (Duration::from_nanos(before), timeout))
     }
 
     /// Samples needed before the percentile is trusted (at least one).
@@ -246,4 +255,15 @@ impl Adaptive {
 /// that late), between 1 ms and 250 ms (a scan of the counters takes a few microseconds).
 fn refresh_period(window: Duration) -> Duration {
     (window / 16).clamp(Duration::from_millis(1), Duration::from_millis(250))
+}
+
+/// Two moves of the limit in a row, as one (from the first's start to the second's end).
+fn joined(
+    first: Option<(Duration, Duration)>,
+    second: Option<(Duration, Duration)>,
+) -> Option<(Duration, Duration)> {
+    match (first, second) {
+        (Some((from, _)), Some((_, to))) => (from != to).then_some((from, to)),
+        (one, None) | (None, one) => one,
+    }
 }

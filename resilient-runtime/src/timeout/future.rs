@@ -116,8 +116,14 @@ where
         // The body is polled first, so one that is ready at the deadline still succeeds.
         if let Poll::Ready(out) = deadline::enter(started.deadline, || body.poll(cx)) {
             this.body.set(None);
-            if C::is_success(&out) {
+            let success = C::is_success(&out);
+            if success {
                 policy.succeeded(started.at);
+            }
+            policy.metrics.finished(success);
+            if this.timer.is_some() {
+                // It waited: its duration is worth the clock read a first-poll success skips.
+                policy.metrics.duration_since(started.at);
             }
             return Poll::Ready(out);
         }

@@ -55,6 +55,7 @@ pub use rule::{AdaptiveSettings, TimeoutRule};
 use crate::Outcome;
 use crate::deadline;
 use crate::error::{Elapsed, Error, PolicyName};
+use crate::observe::{TimeoutMetrics, events};
 use crate::registry::{self, Inspect, PolicySnapshot, PolicyState};
 use adaptive::Adaptive;
 use future::Started;
@@ -71,6 +72,7 @@ pub(crate) struct Inner {
     fixed: Duration,
     adaptive: Option<Adaptive>,
     timeouts: AtomicU64,
+    pub(crate) metrics: TimeoutMetrics,
 }
 
 /// Builds a [`Timeout`]; see [`Timeout::fixed`] and [`Timeout::adaptive`].
@@ -156,7 +158,12 @@ impl TimeoutBuilder {
                 Some(Adaptive::new(percentile, multiplier, s))
             }
         };
+        let limit = match self.rule {
+            TimeoutRule::Fixed(d) => d,
+            TimeoutRule::Adaptive { .. } => self.settings.initial,
+        };
         let inner = Arc::new(Inner {
+            metrics: TimeoutMetrics::new(&self.name, limit),
             name: self.name,
             fixed: match self.rule {
                 TimeoutRule::Fixed(d) => d,
@@ -291,8 +298,19 @@ impl Inner {
     pub(crate) fn succeeded(&self, at: Instant) {
         if let Some(a) = &self.adaptive {
             let now = Instant::now();
-            a.record(now.saturating_duration_since(at), now);
+            if let Some((from, to)) = a.record(now.saturating_duration_since(at), now) {
+                self.limit_moved(from, to);
+            }
         }
+    }
+
+    /// An adaptive limit moved: the gauge follows, and an event says so (at `info` when it moved
+    /// by a quarter or more).
+    #[cold]
+    fn limit_moved(&self, from: Duration, to: Duration) {
+        self.metrics.limit(to);
+        let (lo, hi) = (from.min(to).as_secs_f64(), from.max(to).as_secs_f64());
+        events::limit_moved(&self.name, from, to, hi >= lo * 1.25);
     }
 
     /// A call reached its deadline: counts it and builds the error.
@@ -303,11 +321,13 @@ impl Inner {
         // A censored sample: the latency was at least `applied`. Only when our own limit applied;
         // a caller's earlier deadline says nothing about this function's latency, and counting
         // it would drag the percentile down like a fast failure.
-        if let (Some(a), true) = (&self.adaptive, call.own) {
-            a.record(applied, call.deadline);
+        if let (Some(a), true) = (&self.adaptive, call.own)
+            && let Some((from, to)) = a.record(applied, call.deadline)
+        {
+            self.limit_moved(from, to);
         }
-        #[cfg(feature = "tracing")]
-        tracing::debug!(policy = %self.name, after = ?applied, own = call.own, "timeout: call timed out");
+        self.metrics.timed_out(applied);
+        events::timeout_fired(&self.name, applied, call.own);
         Error::Timeout(Elapsed::new(self.name.clone(), applied))
     }
 
@@ -324,10 +344,9 @@ impl Inner {
                 settings: None,
             };
         };
-        if refresh {
-            a.refresh_now();
-        } else {
-            a.settle();
+        let moved = if refresh { a.refresh_now() } else { a.settle() };
+        if let Some((from, to)) = moved {
+            self.limit_moved(from, to);
         }
         let seen = a.observed();
         TimeoutSnapshot {

@@ -1,0 +1,185 @@
+//! The `tracing` events of every policy (feature `tracing`), each with the fields `policy` and
+//! `kind`. Per-call events and rejections are at `debug`, state changes at `info` or `warn`.
+//! Without the feature every function here is empty.
+
+#![cfg_attr(not(feature = "tracing"), allow(unused_variables))]
+
+use std::fmt::Display;
+use std::time::Duration;
+
+#[cfg(feature = "tracing")]
+use super::names::kind;
+use crate::error::PolicyName;
+
+/// The span each retry attempt runs in, so the body's own events say which attempt they belong
+/// to (`attempt` counts from 1). At `debug`: enable the target `resilient_runtime` at `debug`
+/// to see it.
+#[cfg(feature = "tracing")]
+#[inline]
+pub(crate) fn attempt_span(policy: &PolicyName, attempt: u32) -> tracing::Span {
+    tracing::debug_span!("attempt", policy = %policy, kind = kind::RETRY, attempt)
+}
+
+#[cold]
+pub(crate) fn retry_scheduled(
+    policy: &PolicyName,
+    attempt: u32,
+    delay: Duration,
+    error: &dyn Display,
+) {
+    #[cfg(feature = "tracing")]
+    tracing::debug!(
+        policy = %policy, kind = kind::RETRY, attempt, ?delay, error = %error,
+        "retry: attempt failed, retrying after the delay"
+    );
+}
+
+#[cold]
+pub(crate) fn retry_gave_up(policy: &PolicyName, attempts: u32, reason: crate::retry::GiveUp) {
+    #[cfg(feature = "tracing")]
+    tracing::debug!(
+        policy = %policy, kind = kind::RETRY, attempts, ?reason,
+        "retry: giving up"
+    );
+}
+
+#[cold]
+pub(crate) fn budget_exhausted(policy: &PolicyName, attempts: u32) {
+    #[cfg(feature = "tracing")]
+    tracing::debug!(
+        policy = %policy, kind = kind::RETRY, attempts,
+        "retry: budget exhausted, not retrying (retries are limited to a share of calls)"
+    );
+}
+
+#[cold]
+pub(crate) fn timeout_fired(policy: &PolicyName, limit: Duration, own: bool) {
+    #[cfg(feature = "tracing")]
+    tracing::debug!(policy = %policy, kind = kind::TIMEOUT, ?limit, own, "timeout: call timed out");
+}
+
+/// The adaptive limit moved; `large` moves (a quarter or more since the last one reported at
+/// `info`) are reported at `info`, the rest at `debug`.
+#[cold]
+pub(crate) fn limit_moved(policy: &PolicyName, from: Duration, to: Duration, large: bool) {
+    #[cfg(feature = "tracing")]
+    if large {
+        tracing::info!(policy = %policy, kind = kind::TIMEOUT, ?from, ?to, "timeout: adaptive limit moved");
+    } else {
+        tracing::debug!(policy = %policy, kind = kind::TIMEOUT, ?from, ?to, "timeout: adaptive limit moved");
+    }
+}
+
+/// The states of a breaker as events name them.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum State {
+    Closed,
+    Open,
+    HalfOpen,
+}
+
+impl State {
+    #[cfg(feature = "tracing")]
+    fn as_str(self) -> &'static str {
+        match self {
+            State::Closed => "closed",
+            State::Open => "open",
+            State::HalfOpen => "half-open",
+        }
+    }
+}
+
+/// A breaker changed state; `detail` says why. Opening is a `warn`, the rest `info`.
+#[cold]
+pub(crate) fn breaker_transition(
+    policy: &PolicyName,
+    from: State,
+    to: State,
+    detail: &dyn Display,
+) {
+    #[cfg(feature = "tracing")]
+    {
+        let (from, to) = (from.as_str(), to.as_str());
+        if to == "open" {
+            tracing::warn!(
+                policy = %policy, kind = kind::CIRCUIT_BREAKER, from, to,
+                "circuit breaker {from} -> {to}: {detail}"
+            );
+        } else {
+            tracing::info!(
+                policy = %policy, kind = kind::CIRCUIT_BREAKER, from, to,
+                "circuit breaker {from} -> {to}: {detail}"
+            );
+        }
+    }
+}
+
+#[cold]
+pub(crate) fn breaker_rejected(policy: &PolicyName, retry_after: Duration) {
+    #[cfg(feature = "tracing")]
+    tracing::debug!(
+        policy = %policy, kind = kind::CIRCUIT_BREAKER, ?retry_after,
+        "circuit breaker: call rejected"
+    );
+}
+
+#[inline]
+pub(crate) fn idempotency_hit(policy: &PolicyName, joined: bool) {
+    #[cfg(feature = "tracing")]
+    if joined {
+        tracing::debug!(
+            policy = %policy, kind = kind::IDEMPOTENCY,
+            "idempotency: joined a call in flight with the same key and took its result"
+        );
+    } else {
+        tracing::debug!(policy = %policy, kind = kind::IDEMPOTENCY, "idempotency: hit, stored result returned");
+    }
+}
+
+#[inline]
+pub(crate) fn idempotency_miss(policy: &PolicyName) {
+    #[cfg(feature = "tracing")]
+    tracing::debug!(policy = %policy, kind = kind::IDEMPOTENCY, "idempotency: miss, running the call");
+}
+
+#[cold]
+pub(crate) fn idempotency_rejected(policy: &PolicyName, why: &'static str) {
+    #[cfg(feature = "tracing")]
+    tracing::debug!(policy = %policy, kind = kind::IDEMPOTENCY, why, "idempotency: call rejected");
+}
+
+#[cold]
+pub(crate) fn idempotency_evicted(policy: &PolicyName, evicted: u64) {
+    #[cfg(feature = "tracing")]
+    tracing::debug!(
+        policy = %policy, kind = kind::IDEMPOTENCY, evicted,
+        "idempotency: store full, oldest results evicted before their ttl"
+    );
+}
+
+#[cfg(feature = "metrics")]
+#[cold]
+pub(crate) fn over_cap(policy: &str, max: usize) {
+    #[cfg(feature = "tracing")]
+    tracing::warn!(
+        policy,
+        max,
+        "metrics: more than {max} distinct policy names; this policy and later new names record no metrics"
+    );
+}
+
+#[cfg(feature = "metrics")]
+#[cold]
+pub(crate) fn recorder_panicked(policy: &PolicyName, kind: &'static str) {
+    #[cfg(feature = "tracing")]
+    tracing::warn!(policy = %policy, kind, "metrics: the recorder panicked registering this policy's metrics; it records none");
+}
+
+#[cfg(feature = "metrics")]
+#[cold]
+pub(crate) fn recorder_panicked_recording() {
+    #[cfg(feature = "tracing")]
+    tracing::warn!(
+        "metrics: the recorder panicked while recording; this policy's metrics are off from now on"
+    );
+}
