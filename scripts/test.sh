@@ -9,6 +9,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 RESILIENT_REDIS_URL="$(scripts/redis.sh)"
+# scripts/redis.sh prints the URL and nothing else; stop here, once, if it printed anything more.
+if ! [[ "$RESILIENT_REDIS_URL" =~ ^(redis|rediss|redis\+unix|unix)://[^[:space:]]+$ ]]; then
+    printf 'scripts/redis.sh printed this on stdout instead of only a Redis URL:\n%s\n' \
+        "$RESILIENT_REDIS_URL" >&2
+    exit 1
+fi
 export RESILIENT_REDIS_URL
 echo "redis: $RESILIENT_REDIS_URL"
 

@@ -24,6 +24,16 @@ async fn half_open(name: &'static str, probes: u32) -> CircuitBreaker {
     b
 }
 
+/// Every task's output, in completion order (`JoinSet::join_all` needs tokio 1.40; the declared
+/// floor is 1.28).
+async fn join_all<T: 'static>(mut calls: JoinSet<T>) -> Vec<T> {
+    let mut results = Vec::new();
+    while let Some(result) = calls.join_next().await {
+        results.push(result.unwrap());
+    }
+    results
+}
+
 fn retry_after(e: &Error) -> Duration {
     match e {
         Error::CircuitOpen(open) => open.retry_after(),
@@ -48,7 +58,7 @@ async fn only_the_probe_allowance_runs_while_half_open() {
             .await
         });
     }
-    let results = calls.join_all().await;
+    let results = join_all(calls).await;
     let (ok, rejected): (Vec<_>, Vec<_>) = results.into_iter().partition(Result::is_ok);
     assert_eq!(ok.len(), 2, "exactly `probes` calls run");
     assert_eq!(rejected.len(), 8);
@@ -147,7 +157,7 @@ async fn concurrent_failures_open_the_circuit_once() {
             .await
         });
     }
-    let results = calls.join_all().await;
+    let results = join_all(calls).await;
     let ran = results.iter().filter(|r| matches!(r, Err(e) if e.is_timeout())).count();
     assert!(ran >= 5, "{ran}");
     assert_eq!(b.state(), CircuitState::Open);

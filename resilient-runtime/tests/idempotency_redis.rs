@@ -1,8 +1,12 @@
 //! The Redis store against a real `redis-server` (start one with `scripts/redis.sh`; the URL
-//! comes from `RESILIENT_REDIS_URL`, default `redis://127.0.0.1:6379/`). Each test uses its own
-//! policy name, so its keys never meet another test's, and runs two stores on two connections
-//! standing for two instances of a service.
+//! comes from `RESILIENT_REDIS_URL`, default `redis://127.0.0.1:6379/`, and a malformed one fails
+//! the first test only: see `support/redis_url.rs`). Each test uses its own policy name, so its
+//! keys never meet another test's, and runs two stores on two connections standing for two
+//! instances of a service.
 #![cfg(feature = "redis")]
+
+#[path = "support/redis_url.rs"]
+mod redis_url;
 
 // One module, so `cargo test idempotency` selects every test here by name.
 mod idempotency_redis {
@@ -18,10 +22,7 @@ mod idempotency_redis {
     use resilient_runtime::{Error, Outcome};
     use tokio::time::{Instant, sleep};
 
-    fn url() -> String {
-        std::env::var("RESILIENT_REDIS_URL")
-            .unwrap_or_else(|_| "redis://127.0.0.1:6379/".to_owned())
-    }
+    use crate::redis_url::redis_url;
 
     async fn connect(url: &str) -> RedisStore {
         match RedisStore::connect(url).await {
@@ -46,18 +47,20 @@ mod idempotency_redis {
 
     /// Two instances of one service: one policy name, two stores on two connections.
     struct Instances {
+        url: String,
         name: String,
         a: Idempotency,
         b: Idempotency,
     }
 
     impl Instances {
+        /// At `RESILIENT_REDIS_URL`; `None` when it is malformed and another test said so.
         async fn new(
             configure: impl Fn(
                 resilient_runtime::idempotency::IdempotencyBuilder,
             ) -> resilient_runtime::idempotency::IdempotencyBuilder,
-        ) -> Self {
-            Self::at(&url(), configure).await
+        ) -> Option<Self> {
+            Some(Self::at(&redis_url()?, configure).await)
         }
 
         async fn at(
@@ -80,7 +83,7 @@ mod idempotency_redis {
             }
             let b = policies.pop().unwrap();
             let a = policies.pop().unwrap();
-            Self { name, a, b }
+            Self { url: url.to_owned(), name, a, b }
         }
 
         fn redis_key(&self, key: &str) -> String {
@@ -110,7 +113,7 @@ mod idempotency_redis {
 
     #[tokio::test]
     async fn a_result_stored_by_one_instance_answers_the_other() {
-        let i = Instances::new(same).await;
+        let Some(i) = Instances::new(same).await else { return };
         let runs = AtomicU32::new(0);
         let key = IdempotencyKey::new();
         assert_eq!(i.a.guard_shared(key, None, counted(&runs, 1)).await, Ok(Ok(1)));
@@ -132,8 +135,8 @@ mod idempotency_redis {
 
     #[tokio::test]
     async fn keys_are_namespaced_per_policy_and_expire_after_the_ttl() {
-        let i = Instances::new(|b| b.ttl(Duration::from_millis(1500))).await;
-        let mut con = raw(&url()).await;
+        let Some(i) = Instances::new(|b| b.ttl(Duration::from_millis(1500))).await else { return };
+        let mut con = raw(&i.url).await;
         let key = IdempotencyKey::new().to_string();
         let runs = AtomicU32::new(0);
         assert_eq!(i.a.guard_shared(&key, None, counted(&runs, 1)).await, Ok(Ok(1)));
@@ -152,8 +155,8 @@ mod idempotency_redis {
 
     #[tokio::test]
     async fn errors_are_not_stored_and_free_the_key() {
-        let i = Instances::new(same).await;
-        let mut con = raw(&url()).await;
+        let Some(i) = Instances::new(same).await else { return };
+        let mut con = raw(&i.url).await;
         let failed: Outcome<u32, String> =
             i.a.guard_shared("k", None, async { Ok(Err("boom".to_owned())) }).await;
         assert_eq!(failed, Ok(Err("boom".to_owned())));
@@ -166,8 +169,8 @@ mod idempotency_redis {
 
     #[tokio::test]
     async fn a_duplicate_while_the_first_runs_is_in_flight() {
-        let i = Instances::new(|b| b.lease(Duration::from_secs(10))).await;
-        let mut con = raw(&url()).await;
+        let Some(i) = Instances::new(|b| b.lease(Duration::from_secs(10))).await else { return };
+        let mut con = raw(&i.url).await;
         let first = {
             let a = i.a.clone();
             tokio::spawn(async move {
@@ -194,8 +197,10 @@ mod idempotency_redis {
 
     #[tokio::test]
     async fn a_duplicate_configured_to_wait_gets_the_first_result() {
-        let i = Instances::new(|b| b.wait_in_flight(Duration::from_secs(5))).await;
-        let mut con = raw(&url()).await;
+        let Some(i) = Instances::new(|b| b.wait_in_flight(Duration::from_secs(5))).await else {
+            return;
+        };
+        let mut con = raw(&i.url).await;
         let first = {
             let a = i.a.clone();
             tokio::spawn(async move {
@@ -230,8 +235,10 @@ mod idempotency_redis {
 
     #[tokio::test]
     async fn a_waiter_gives_up_when_the_first_call_outlasts_its_wait() {
-        let i = Instances::new(|b| b.wait_in_flight(Duration::from_millis(200))).await;
-        let mut con = raw(&url()).await;
+        let Some(i) = Instances::new(|b| b.wait_in_flight(Duration::from_millis(200))).await else {
+            return;
+        };
+        let mut con = raw(&i.url).await;
         let first = {
             let a = i.a.clone();
             tokio::spawn(async move {
@@ -252,8 +259,8 @@ mod idempotency_redis {
 
     #[tokio::test]
     async fn a_cancelled_or_panicking_first_call_releases_the_key() {
-        let i = Instances::new(|b| b.lease(Duration::from_secs(60))).await;
-        let mut con = raw(&url()).await;
+        let Some(i) = Instances::new(|b| b.lease(Duration::from_secs(60))).await else { return };
+        let mut con = raw(&i.url).await;
 
         // Cancelled: its future is dropped by a timeout.
         let slow = i.a.guard_shared("k", None, async {
@@ -290,8 +297,8 @@ mod idempotency_redis {
 
     #[tokio::test]
     async fn a_key_reused_with_other_arguments_is_rejected() {
-        let i = Instances::new(same).await;
-        let mut con = raw(&url()).await;
+        let Some(i) = Instances::new(same).await else { return };
+        let mut con = raw(&i.url).await;
         let runs = AtomicU32::new(0);
         assert_eq!(i.a.guard_shared("k", Some(1), counted(&runs, 1)).await, Ok(Ok(1)));
         assert_eq!(i.b.guard_shared("k", Some(1), counted(&runs, 2)).await, Ok(Ok(1)));

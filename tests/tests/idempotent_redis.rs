@@ -2,6 +2,10 @@
 //! two independent connections standing for two instances of a service.
 #![cfg(feature = "redis")]
 
+// Reads RESILIENT_REDIS_URL; a malformed value fails once, saying what was read.
+#[path = "../../resilient-runtime/tests/support/redis_url.rs"]
+mod redis_url;
+
 use std::sync::atomic::{AtomicU32, Ordering::SeqCst};
 use std::time::Duration;
 
@@ -20,8 +24,7 @@ async fn stores() {
     static READY: OnceCell<()> = OnceCell::const_new();
     READY
         .get_or_init(|| async {
-            let url = std::env::var("RESILIENT_REDIS_URL")
-                .unwrap_or_else(|_| "redis://127.0.0.1:6379/".into());
+            let url = redis_url::redis_url().expect("the only test here reads the URL first");
             for name in ["macro-redis-a", "macro-redis-b"] {
                 let store = RedisStore::connect(&url).await.unwrap_or_else(|e| {
                     panic!("Redis is not reachable at {url} ({e}); run scripts/redis.sh")
