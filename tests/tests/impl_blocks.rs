@@ -372,12 +372,20 @@ mod idempotent_block {
 
     #[resilient::idempotent(ttl = "1h")]
     impl Payments {
-        pub async fn charge(&self, idempotency_key: IdempotencyKey, cents: u32) -> Result<u32, AppError> {
+        pub async fn charge(
+            &self,
+            idempotency_key: IdempotencyKey,
+            cents: u32,
+        ) -> Result<u32, AppError> {
             self.0.fetch_add(1, SeqCst);
             Ok(cents)
         }
 
-        pub async fn refund(&self, idempotency_key: IdempotencyKey, cents: u32) -> Result<u32, AppError> {
+        pub async fn refund(
+            &self,
+            idempotency_key: IdempotencyKey,
+            cents: u32,
+        ) -> Result<u32, AppError> {
             self.0.fetch_add(1, SeqCst);
             Ok(cents)
         }

@@ -91,14 +91,14 @@ pub(crate) fn expand(kind: Kind, args: TokenStream, mut block: ItemImpl) -> Toke
     let opaque =
         block.items.iter().any(|i| matches!(i, ImplItem::Macro(_) | ImplItem::Verbatim(_)));
     if targets == 0 && !opaque {
-        let names: Vec<String> = attrs.iter().map(|a| format!("`#[{}]`", a.kind.name())).collect();
+        let (names, they) = listed(&attrs.iter().collect::<Vec<_>>());
+        let (have, them) = if they == "it" { ("has", "it") } else { ("have", "them") };
         errors.push(syn::Error::new(
             Span::call_site(),
             format!(
-                "{} on an impl block applies to the `async fn`s in it, and this block has none it could apply to \
-                 (sync fns are left as they are; methods with `#[resilient::skip]` are left out): \
-                 put the attribute on the methods it is meant for, or remove it",
-                names.join(" and ")
+                "{names} on this impl block {have} no `async fn` to apply to (sync fns are left as they are, \
+                 and methods with `#[resilient::skip]` are left out): put {them} on the methods {they} {is} meant for, or remove {them}",
+                is = if they == "it" { "is" } else { "are" },
             ),
         ));
     }
@@ -178,11 +178,11 @@ fn check_method(
     parsed: &[(Layer, Span)],
     apply: &[usize],
 ) -> Errors {
-    let names: Vec<String> =
-        apply.iter().map(|&i| format!("`#[{}]`", attrs[i].kind.name())).collect();
+    let (names, they) = listed(&apply.iter().map(|&i| &attrs[i]).collect::<Vec<_>>());
+    let (stand, apply_to) = if they == "it" { ("stands", "applies") } else { ("stand", "apply") };
     let hint = format!(
-        ". {} stands on the impl block and applies to every `async fn` in it: add `#[resilient::skip]` to this method to leave it out",
-        names.join(" and ")
+        ". {names} {stand} on the impl block, so {they} {apply_to} to every `async fn` in it: \
+         add `#[resilient::skip]` to this method to leave it out"
     );
     let mut errors = Errors::with_hint(hint);
     let first = attrs[apply[0]].kind.name();
@@ -203,4 +203,14 @@ fn check_method(
         }
     }
     errors
+}
+
+/// "`#[retry]`" and "it", or "`#[retry]` and `#[timeout]`" and "they".
+fn listed(attrs: &[&BlockAttr]) -> (String, &'static str) {
+    let names: Vec<String> = attrs.iter().map(|a| format!("`#[{}]`", a.kind.name())).collect();
+    let names = match names.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
+        _ => names.concat(),
+    };
+    (names, if attrs.len() == 1 { "it" } else { "they" })
 }
