@@ -33,18 +33,20 @@ use crate::layers::{self, Kind, Layer};
 struct BlockAttr {
     kind: Kind,
     tokens: TokenStream,
-    /// The attribute itself: what its copies on the methods are spanned at.
+    /// The attribute on the block, for errors about the block.
     span: Span,
 }
 
 impl BlockAttr {
-    /// `#[::resilient::<kind>(<tokens>)]`, to stand on a method.
-    fn to_attribute(&self) -> Attribute {
-        let name = Ident::new(self.kind.name(), self.span);
+    /// `#[::resilient::<kind>(<tokens>)]`, to stand on a method. The arguments keep their own
+    /// spans; the rest is spanned at `at` (the method's name), so what goes wrong on this method
+    /// only (a return type the compiler finds is no `Result`) is reported at the method.
+    fn to_attribute(&self, at: Span) -> Attribute {
+        let name = Ident::new(self.kind.name(), at);
         let tokens = &self.tokens;
         match tokens.is_empty() {
-            true => syn::parse_quote_spanned!(self.span=> #[::resilient::#name]),
-            false => syn::parse_quote_spanned!(self.span=> #[::resilient::#name(#tokens)]),
+            true => syn::parse_quote_spanned!(at=> #[::resilient::#name]),
+            false => syn::parse_quote_spanned!(at=> #[::resilient::#name(#tokens)]),
         }
     }
 }
@@ -85,7 +87,8 @@ pub(crate) fn expand(kind: Kind, args: TokenStream, mut block: ItemImpl) -> Toke
             errors.extend(taken);
             continue;
         }
-        let copies = apply.iter().map(|&i| attrs[i].to_attribute());
+        let at = method.sig.ident.span();
+        let copies = apply.iter().map(|&i| attrs[i].to_attribute(at));
         method.attrs.splice(0..0, copies);
     }
     let opaque =
