@@ -52,6 +52,12 @@ mod inherent {
             Err(AppError::Transient)
         }
 
+        /// Called by one test only: policies are per method and process-wide, and tests run in
+        /// parallel.
+        pub async fn lookup(&self) -> Result<u32, AppError> {
+            Ok(2)
+        }
+
         /// An associated fn without a receiver is a method of the block like any other.
         pub async fn connect(fail: bool) -> Result<Client, AppError> {
             if fail { Err(AppError::Permanent) } else { Ok(Client::default()) }
@@ -128,16 +134,17 @@ mod inherent {
         assert_eq!(Client::connect(true).await.err(), Some(AppError::Permanent));
         let e = rejection(Client::connect(false).await);
         assert_eq!(e.policy(), "impl_blocks::inherent::Client::connect");
-        // `connect`'s open breaker is not `get`'s.
+        // `connect`'s open breaker is not `lookup`'s.
         let client = Client::default();
-        assert_eq!(client.get(false).await, Ok(1));
+        assert_eq!(client.lookup().await, Ok(2));
         let snap = registry::snapshot();
-        for name in ["impl_blocks::inherent::Client::get", "impl_blocks::inherent::Client::connect"]
+        for name in
+            ["impl_blocks::inherent::Client::lookup", "impl_blocks::inherent::Client::connect"]
         {
             assert!(snap.retry(name).is_some(), "{name}: {snap:#?}");
             assert!(snap.breaker(name).is_some(), "{name}: {snap:#?}");
+            assert_eq!(snap.retry(name).unwrap().max_attempts, 3, "the block's settings");
         }
-        assert_eq!(snap.retry("impl_blocks::inherent::Client::get").unwrap().max_attempts, 3);
     }
 }
 
@@ -184,6 +191,27 @@ mod fused_with_the_methods_own {
             self.0.fetch_add(1, SeqCst);
             Err(AppError::Transient)
         }
+
+        /// Skipped: only its own breaker applies, no retry.
+        #[resilient::skip]
+        #[circuit_breaker(threshold = 2, cooldown = "10s")]
+        pub async fn own_only(&self) -> Result<(), AppError> {
+            self.0.fetch_add(1, SeqCst);
+            Err(AppError::Transient)
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_skipped_method_keeps_its_own_attributes() {
+        let svc = Svc(AtomicU32::new(0));
+        assert_eq!(svc.own_only().await, Err(AppError::Transient));
+        assert_eq!(svc.0.load(SeqCst), 1, "not retried");
+        assert_eq!(svc.own_only().await, Err(AppError::Transient));
+        assert!(rejection(svc.own_only().await).is_circuit_open());
+        assert_eq!(svc.0.load(SeqCst), 2);
+        let snap = registry::snapshot();
+        let name = "impl_blocks::fused_with_the_methods_own::Svc::own_only";
+        assert!(snap.breaker(name).is_some() && snap.retry(name).is_none(), "{snap:#?}");
     }
 
     #[tokio::test(start_paused = true)]
