@@ -64,8 +64,9 @@ pub(crate) fn expand(kind: Kind, args: TokenStream, mut block: ItemImpl) -> Toke
     }
     layers::check_combination(&parsed, &mut errors);
     if !errors.is_empty() {
+        // The block as written; its other resilient attributes stay consumed, so their imports
+        // count as used and only these errors show.
         let errors = errors.to_compile_errors();
-        block.attrs.retain(|a| Kind::of(a).is_none());
         return quote!(#errors #block);
     }
     let mut targets = 0;
