@@ -431,3 +431,31 @@ mod idempotent_block {
         assert_eq!(payments.0.load(SeqCst), 2);
     }
 }
+
+/// `name = ".."` on the block names one policy, which every method then shares, as it would
+/// written on each.
+mod named_block {
+    use super::*;
+
+    pub struct Shared;
+
+    #[circuit_breaker(threshold = 1, cooldown = "10s", name = "impl_blocks::shared")]
+    impl Shared {
+        pub async fn a(&self, fail: bool) -> Result<(), AppError> {
+            if fail { Err(AppError::Permanent) } else { Ok(()) }
+        }
+
+        pub async fn b(&self) -> Result<(), AppError> {
+            Ok(())
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn one_breaker_for_every_method() {
+        assert_eq!(Shared.a(true).await, Err(AppError::Permanent));
+        let e = rejection(Shared.b().await);
+        assert!(e.is_circuit_open());
+        assert_eq!(e.policy(), "impl_blocks::shared");
+        assert_eq!(registry::snapshot().all("impl_blocks::shared").count(), 1);
+    }
+}
