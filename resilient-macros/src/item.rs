@@ -178,7 +178,7 @@ fn is_type_parameter(ty: &Type, generics: &syn::Generics) -> bool {
 }
 
 /// The output type and async block of a function `#[async_trait]` has already expanded.
-fn boxed_future(item: &ItemFn) -> Option<(Type, syn::Block)> {
+pub(crate) fn boxed_future(item: &ItemFn) -> Option<(Type, syn::Block)> {
     let ReturnType::Type(_, ty) = &item.sig.output else { return None };
     let output = future_output(last_generic(ty, "Pin")?)?;
     let [syn::Stmt::Expr(syn::Expr::Call(call), None)] = item.block.stmts.as_slice() else {
@@ -235,14 +235,13 @@ fn not_a_fn(item: TokenStream, attr: &str, errors: &mut Errors) {
     let what = match syn::parse2::<syn::Item>(item.clone()) {
         Ok(syn::Item::Struct(_)) => "a struct",
         Ok(syn::Item::Enum(_)) => "an enum",
-        Ok(syn::Item::Impl(_)) => "an impl block (put it on the methods inside)",
         Ok(syn::Item::Trait(_)) => "a trait",
         Ok(syn::Item::Mod(_)) => "a module",
         Ok(syn::Item::Const(_) | syn::Item::Static(_)) => "a constant",
         _ => "not a function",
     };
     let blame = item.into_iter().find(|t| !matches!(t, TokenTree::Punct(_) | TokenTree::Group(_)));
-    let message = format!("`#[{attr}]` goes on an `async fn`; this is {what}");
+    let message = format!("`#[{attr}]` goes on an `async fn` or an `impl` block; this is {what}");
     match blame {
         Some(t) => errors.error(t, message),
         None => errors.push(syn::Error::new(Span::call_site(), message)),

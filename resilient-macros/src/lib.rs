@@ -39,3 +39,10 @@ pub fn timeout(args: TokenStream, item: TokenStream) -> TokenStream {
 pub fn idempotent(args: TokenStream, item: TokenStream) -> TokenStream {
     expand::attribute(Kind::Idempotent, args.into(), item.into()).into()
 }
+
+/// Leaves a method out of the resilient attributes on its `impl` block. A no-op anywhere else.
+/// See the `resilient` crate docs.
+#[proc_macro_attribute]
+pub fn skip(args: TokenStream, item: TokenStream) -> TokenStream {
+    expand::skip(args.into(), item.into()).into()
+}

@@ -26,6 +26,8 @@ const ITEMS: &[&str] = &[
     "fn h(&self) -> Pin<Box<dyn Future<Output = Result<(), E>> + Send + 'async_trait>> { Box::pin(async move { Ok(()) }) }",
     "async fn nothing() {}",
     "struct S;",
+    "impl<T> C<T> where T: Send { #[resilient::skip] async fn a(&self) -> u8 { 1 } #[retry(max = 2)] async fn b(&self, x: String) -> Result<(), E> { Ok(()) } fn c() {} const K: u8 = 1; }",
+    "#[circuit_breaker(threshold = 2)] #[other] #[retry = 3] impl Tr for D { fn h<'async_trait>(&self) -> Pin<Box<dyn Future<Output = Result<(), E>> + Send + 'async_trait>> { Box::pin(async move { Ok(()) }) } }",
 ];
 
 const VOCABULARY: &[&str] = &[
@@ -190,4 +192,23 @@ fn the_soup_is_seasoned_with_valid_input() {
         assert!(!out.contains("compile_error"), "{kind:?}: {out}");
         assert!(out.contains("__resilient_self"), "{kind:?} generated the pipeline");
     }
+}
+
+#[test]
+fn an_impl_block_puts_its_attributes_on_its_async_fns() {
+    let out =
+        attribute(Kind::Retry, TokenStream::from_str("max = 2").unwrap(), item(5)).to_string();
+    assert!(!out.contains("compile_error"), "{out}");
+    // On `b`, whose own `#[retry]` replaces the block's: nothing added; `a` is skipped.
+    assert!(!out.contains(":: resilient :: retry"), "{out}");
+    let out =
+        attribute(Kind::Timeout, TokenStream::from_str("\"1s\"").unwrap(), item(5)).to_string();
+    assert_eq!(out.matches(":: resilient :: timeout").count(), 1, "{out}");
+    let out =
+        attribute(Kind::Timeout, TokenStream::from_str("\"1s\"").unwrap(), item(6)).to_string();
+    assert!(out.contains("compile_error"), "`#[retry = 3]` is an error: {out}");
+}
+
+fn item(i: usize) -> TokenStream {
+    TokenStream::from_str(ITEMS[i]).unwrap()
 }

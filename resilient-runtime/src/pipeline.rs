@@ -48,7 +48,8 @@ where
 /// `anyhow::Result<T>`, a crate's own alias).
 #[diagnostic::on_unimplemented(
     message = "resilient attributes need a function returning `Result<T, E>`; this returns `{Self}`",
-    label = "not a `Result`"
+    label = "not a `Result`",
+    note = "if the attribute stands on an `impl` block, `#[resilient::skip]` on this method leaves it out"
 )]
 pub trait IsResult: Sized {
     /// `T`.
@@ -85,7 +86,8 @@ impl<T, E> IsResult for Result<T, E> {
     message = "`{Self}` cannot carry a `resilient::Error`: implement `From<resilient::Error>` for `{Self}`",
     label = "this function's error type must be able to say that a policy rejected the call",
     note = "circuit breakers, timeouts and idempotency can turn a call away; they hand their `resilient::Error` to the caller as `{Self}` through `From`",
-    note = "add a variant, e.g. `Resilience(resilient::Error)`, and `impl From<resilient::Error> for {Self}`"
+    note = "add a variant, e.g. `Resilience(resilient::Error)`, and `impl From<resilient::Error> for {Self}`",
+    note = "if the attribute stands on an `impl` block, `#[resilient::skip]` on this method leaves it out"
 )]
 pub trait CarriesRejection: Sized {
     /// The rejection as this error type.
@@ -189,7 +191,8 @@ pub struct Reuse<T> {
 #[diagnostic::on_unimplemented(
     message = "`#[retry]` passes `{Self}` by value to every attempt, so it must be `Clone`",
     label = "each attempt but the last gets a clone of this argument",
-    note = "derive or implement `Clone` for `{Self}`, take the argument by reference (`&{Self}`), or write `max = 1` to call the function only once"
+    note = "derive or implement `Clone` for `{Self}`, take the argument by reference (`&{Self}`), or write `max = 1` to call the function only once",
+    note = "if the attribute stands on an `impl` block, `#[resilient::skip]` on this method leaves it out"
 )]
 pub trait RetryArgument: Sized {
     /// A copy for one attempt.
@@ -208,7 +211,8 @@ impl<T: Clone> RetryArgument for T {
 #[diagnostic::on_unimplemented(
     message = "`#[retry]` passes `{Self}` by value to every attempt, so it must be `Clone`",
     label = "each attempt but the last gets a clone of this argument",
-    note = "add `Clone` to the bounds of `{Self}`, take the argument by reference (`&{Self}`), or write `max = 1` to call the function only once"
+    note = "add `Clone` to the bounds of `{Self}`, take the argument by reference (`&{Self}`), or write `max = 1` to call the function only once",
+    note = "if the attribute stands on an `impl` block, `#[resilient::skip]` on this method leaves it out"
 )]
 pub trait RetryGenericArgument: Sized {
     /// A copy for one attempt.
@@ -227,7 +231,8 @@ impl<T: Clone> RetryGenericArgument for T {
 #[diagnostic::on_unimplemented(
     message = "`#[retry]` passes `self` by value to every attempt, so `{Self}` must be `Clone`",
     label = "each attempt but the last gets a clone of `self`",
-    note = "derive or implement `Clone` for `{Self}`, take `&self` instead, or write `max = 1` to call the method only once"
+    note = "derive or implement `Clone` for `{Self}`, take `&self` instead, or write `max = 1` to call the method only once",
+    note = "if the attribute stands on an `impl` block, `#[resilient::skip]` on this method leaves it out"
 )]
 pub trait RetryReceiver: Sized {
     /// A copy for one attempt.

@@ -32,6 +32,41 @@
 //! `E: From<resilient::Error>`; `anyhow::Error`, `Box<dyn Error + Send + Sync>` and
 //! `std::io::Error` need no code. `#[retry]` alone never rejects, so it needs no `From`.
 //!
+//! # Whole impl blocks
+//!
+//! Any of the attributes may stand on an `impl` block, inherent or trait (`#[async_trait]` too,
+//! above or below it). It applies to every `async fn` in the block as if written on each, above
+//! the method's own attributes, and fuses with them into one pipeline; each method keeps its own
+//! policy and name (`module::path::Type::method`). A method's own attribute of the same kind
+//! replaces the block's; [`skip`] leaves a method out; sync fns are left as they are.
+//!
+//! ```
+//! use resilient::{circuit_breaker, retry};
+//!
+//! #[derive(Debug)]
+//! enum NetError { Down, Rejected(resilient::Error) }
+//! impl From<resilient::Error> for NetError {
+//!     fn from(e: resilient::Error) -> Self { NetError::Rejected(e) }
+//! }
+//!
+//! struct Client;
+//!
+//! #[retry(max = 2, base = "10ms")]
+//! #[circuit_breaker(threshold = 5)]
+//! impl Client {
+//!     async fn get(&self, key: &str) -> Result<String, NetError> { Ok(key.to_owned()) }
+//!
+//!     #[retry(max = 5, base = "10ms")] // replaces the block's retry; the breaker stays
+//!     async fn put(&self, key: &str) -> Result<(), NetError> { Err(NetError::Down) }
+//!
+//!     fn endpoint(&self) -> &'static str { "127.0.0.1:6379" } // sync: left as it is
+//! }
+//! # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+//! assert_eq!(Client.get("k").await.unwrap(), "k");
+//! assert!(Client.put("k").await.is_err());
+//! # }
+//! ```
+//!
 //! # Without macros
 //!
 //! Every policy is usable by hand from [`runtime`]; the attributes generate calls into exactly
@@ -140,6 +175,44 @@ pub use resilient_macros::timeout;
 /// `name`. The `Ok` type must be `Clone` (in process) or serde (shared store).
 #[doc(inline)]
 pub use resilient_macros::idempotent;
+
+/// Leaves a method out of the resilient attributes on its `impl` block.
+///
+/// An attribute on an `impl` block applies to every `async fn` in it
+/// ([whole impl blocks](crate#whole-impl-blocks)); `#[resilient::skip]` on a method leaves it as
+/// written (its own resilient attributes still apply). Anywhere else it does nothing. It takes
+/// no arguments, and is recognised as `#[resilient::skip]`, `#[::resilient::skip]` or, imported,
+/// `#[skip]`.
+///
+/// ```
+/// #[derive(Debug)]
+/// struct Down;
+/// impl From<resilient::Error> for Down {
+///     fn from(_: resilient::Error) -> Self { Down }
+/// }
+///
+/// struct Client;
+///
+/// #[resilient::circuit_breaker(threshold = 1)]
+/// impl Client {
+///     async fn get(&self) -> Result<u32, Down> { Err(Down) }
+///
+///     #[resilient::skip] // a health check must see the dependency, not the breaker
+///     async fn ping(&self) -> Result<u32, Down> { Err(Down) }
+///
+///     #[resilient::skip] // does not return a `Result`: the breaker could not take it
+///     async fn label(&self) -> &'static str { "client" }
+/// }
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+/// let client = Client;
+/// assert!(client.get().await.is_err());
+/// assert!(client.get().await.is_err()); // rejected by the open breaker
+/// assert!(client.ping().await.is_err()); // runs: no breaker
+/// assert_eq!(client.label().await, "client");
+/// # }
+/// ```
+#[doc(inline)]
+pub use resilient_macros::skip;
 
 pub use resilient_runtime::idempotency::IdempotencyKey;
 pub use resilient_runtime::{Error, deadline, observe, registry, rng};

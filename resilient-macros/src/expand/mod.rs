@@ -15,6 +15,7 @@
 //! }
 //! ```
 
+mod impl_block;
 mod marker;
 mod pipeline;
 mod statics;
@@ -33,6 +34,9 @@ pub(crate) fn attribute(kind: Kind, args: TokenStream, item: TokenStream) -> Tok
     if layers::is_consumed(&args) {
         // Fused into the pipeline by the resilient attribute above it.
         return item;
+    }
+    if let Ok(block) = syn::parse2::<syn::ItemImpl>(item.clone()) {
+        return impl_block::expand(kind, args, block);
     }
     let mut errors = Errors::default();
     let Some(mut info) = item::analyse(item.clone(), kind.name(), &mut errors) else {
@@ -176,4 +180,17 @@ pub(crate) fn contains_impl_trait(ty: &syn::Type) -> bool {
         .into_iter()
         .any(|t| matches!(t, proc_macro2::TokenTree::Ident(i) if i == "impl"))
         || ty.to_token_stream().to_string().contains("impl ")
+}
+
+/// `#[resilient::skip]`: read by an impl block's attributes, it expands to the method as written.
+pub(crate) fn skip(args: TokenStream, item: TokenStream) -> TokenStream {
+    if let Some(first) = args.into_iter().next() {
+        let error = syn::Error::new(
+            first.span(),
+            "`#[resilient::skip]` takes no arguments: it leaves the whole method out of the impl block's attributes",
+        )
+        .to_compile_error();
+        return quote!(#error #item);
+    }
+    item
 }
