@@ -15,6 +15,7 @@
 //! }
 //! ```
 
+mod cancel;
 mod marker;
 mod pipeline;
 mod statics;
@@ -71,6 +72,7 @@ pub(crate) fn attribute(kind: Kind, args: TokenStream, item: TokenStream) -> Tok
         }
     }
     layers::check_combination(&all, &mut errors);
+    cancel::check(&all, &info.bindings, &info.output, &mut errors);
     for (layer, span) in &all {
         if let Layer::Idempotent(i) = layer
             && i.key.is_none()
@@ -108,6 +110,7 @@ pub(crate) fn attribute(kind: Kind, args: TokenStream, item: TokenStream) -> Tok
 
 fn generate(info: FnInfo, layers: &[Layer], marker: Option<TokenStream>) -> TokenStream {
     let default_key = info.default_idempotency_key().cloned();
+    let warning = cancel::warning(layers, &info.bindings);
     let FnInfo { item, body, boxed, bindings, has_receiver, output } = info;
     let syn::ItemFn { attrs, vis, sig, .. } = item;
     let mut block = body;
@@ -151,6 +154,7 @@ fn generate(info: FnInfo, layers: &[Layer], marker: Option<TokenStream>) -> Toke
         quote!(#finish(#pipeline.await))
     };
     let body = quote! {
+        #warning
         #marker
         #(#statics)*
         #receiver

@@ -26,10 +26,7 @@ pub(crate) fn build(ctx: &Ctx<'_>, index: usize, body: &Block) -> TokenStream {
     let policy = statics::ident(index);
     let inner = || build(ctx, index + 1, body);
     match layer {
-        Layer::Timeout(_) => {
-            let inner = inner();
-            quote!(#policy.guard(#inner))
-        }
+        Layer::Timeout(t) => super::cancel::timeout_layer(t, &policy, ctx.bindings, inner()),
         Layer::CircuitBreaker(b) => {
             // Inline rather than `guard(inner, when)`: the inner future is built inside, after
             // the permit, and stored once (a future passed to an `async fn` is kept twice).
