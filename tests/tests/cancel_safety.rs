@@ -32,7 +32,6 @@ struct Server {
     /// Connections accepted.
     connections: Arc<AtomicUsize>,
     stop: Arc<AtomicBool>,
-    acceptor: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl Server {
@@ -46,7 +45,7 @@ impl Server {
         let held = Arc::new(AtomicBool::new(false));
         let stopping = stop.clone();
         // A blocking task, on purpose: while it runs, the paused clock does not auto-advance.
-        let acceptor = tokio::task::spawn_blocking(move || {
+        tokio::task::spawn_blocking(move || {
             for (n, stream) in (1..).zip(listener.incoming()) {
                 if stopping.load(SeqCst) {
                     break;
@@ -57,7 +56,7 @@ impl Server {
                 std::thread::spawn(move || serve(n, stream, &tx, &held));
             }
         });
-        Server { addr, held_on, connections, stop, acceptor: Some(acceptor) }
+        Server { addr, held_on, connections, stop }
     }
 
     /// Waits until the server holds the first answer; returns the connection's number.
@@ -68,12 +67,14 @@ impl Server {
     fn connections(&self) -> usize {
         self.connections.load(SeqCst)
     }
+}
 
-    /// Stops the acceptor, so the runtime (which waits for blocking tasks) can shut down.
-    async fn stop(mut self) {
+/// Stops the acceptor, so the runtime (which waits for its blocking tasks) can shut down, also
+/// when an assertion failed.
+impl Drop for Server {
+    fn drop(&mut self) {
         self.stop.store(true, SeqCst);
         let _ = StdStream::connect(self.addr);
-        self.acceptor.take().unwrap().await.unwrap();
     }
 }
 
@@ -179,7 +180,6 @@ async fn a_timeout_on_a_mut_self_connection_desyncs_answers_without_protection()
     assert_eq!(client.get_unprotected("k2").await.unwrap(), "value of k1", "the hazard");
     assert_eq!(client.get_unprotected("k3").await.unwrap(), "value of k2", "and it stays");
     assert_eq!(server.connections(), 1, "one connection throughout");
-    server.stop().await;
 }
 
 #[tokio::test(start_paused = true)]
@@ -194,7 +194,6 @@ async fn on_cancel_drops_the_connection_so_the_retry_and_later_calls_get_their_o
     assert_eq!(client.get("k3").await.unwrap(), "value of k3");
     assert_eq!(client.hook_calls, 1, "not called on success");
     assert_eq!(server.connections(), 2, "the retry reconnected, once");
-    server.stop().await;
 }
 
 #[tokio::test(start_paused = true)]
@@ -214,7 +213,6 @@ async fn without_a_retry_the_hook_runs_before_the_caller_sees_the_timeout() {
     assert_eq!(timeouts(policy), 1);
     assert_eq!(client.get_once("k2").await.unwrap(), "value of k2");
     assert_eq!(server.connections(), 2);
-    server.stop().await;
 }
 
 /// `&self` with the connection behind a lock: the macros cannot see the hazard (no `&mut`), but
@@ -248,5 +246,51 @@ async fn a_shared_receiver_gets_the_hook_too() {
     assert_eq!(first.unwrap(), "value of k1");
     assert_eq!(shared.get("k2").await.unwrap(), "value of k2");
     assert_eq!(*shared.resets.lock().unwrap(), 1);
-    server.stop().await;
+}
+
+/// The hook without a network: which outcomes call it.
+mod when_the_hook_runs {
+    use super::*;
+
+    #[derive(Default)]
+    struct Fake {
+        delay: Duration,
+        fail: bool,
+        attempts: u32,
+        resets: Vec<u32>,
+    }
+
+    impl Fake {
+        #[retry(max = 3, backoff = "fixed", base = "10ms", jitter = "none", budget = "off")]
+        #[timeout("100ms", on_cancel = Self::reset)]
+        async fn call(&mut self) -> io::Result<u32> {
+            self.attempts += 1;
+            tokio::time::sleep(self.delay).await;
+            if self.fail {
+                return Err(io::Error::other("refused"));
+            }
+            Ok(self.attempts)
+        }
+
+        fn reset(&mut self) {
+            self.resets.push(self.attempts);
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn once_per_cancelled_attempt_and_never_on_an_error_of_the_body() {
+        let mut slow = Fake { delay: Duration::from_secs(1), ..Fake::default() };
+        let err = slow.call().await.unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::TimedOut);
+        assert_eq!(slow.resets, [1, 2, 3], "after each attempt, before the next");
+
+        let mut failing = Fake { fail: true, ..Fake::default() };
+        assert_eq!(failing.call().await.unwrap_err().kind(), io::ErrorKind::Other);
+        assert_eq!(failing.attempts, 3);
+        assert!(failing.resets.is_empty(), "an error of the body is not a cancellation");
+
+        let mut fast = Fake::default();
+        assert_eq!(fast.call().await.unwrap(), 1);
+        assert!(fast.resets.is_empty());
+    }
 }

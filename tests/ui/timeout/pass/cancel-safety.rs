@@ -67,10 +67,26 @@ pub async fn read_into(buf: &mut Vec<u8>, n: usize) -> std::io::Result<()> {
     Ok(())
 }
 
+#[async_trait::async_trait]
+pub trait Store {
+    async fn load(&mut self, key: &str) -> std::io::Result<String>;
+}
+
+#[async_trait::async_trait]
+impl Store for Client {
+    #[retry(max = 2)]
+    #[timeout("1s", on_cancel = Client::mark_broken)]
+    async fn load(&mut self, key: &str) -> std::io::Result<String> {
+        self.calls += 1;
+        Ok(key.to_owned())
+    }
+}
+
 fn main() {
     fn is_send<T: Send>(_: T) {}
     let mut client = Client { broken: false, calls: 0 };
     is_send(client.get("k"));
+    is_send(client.load("k"));
     let mut buf = Vec::new();
     is_send(read_into(&mut buf, 3));
 }
