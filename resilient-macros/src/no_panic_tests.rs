@@ -17,6 +17,7 @@ const VALID_ARGS: &[&str] = &[
     r#"failure_rate = 0.5, min_calls = 10"#,
     r#""p99.9*3", initial = "1s", min = "5ms", max = "5s", warmup = 100, window = "60s""#,
     r#"key = request.id, ttl = "24h", store = "redis", fingerprint = (a, b), wait_in_flight = "1s""#,
+    r#""250ms", on_cancel = Self::reset, cancel_safe = false, name = "t""#,
 ];
 
 /// Functions the attributes are applied to, whose every prefix is also tried.
@@ -51,6 +52,8 @@ const VOCABULARY: &[&str] = &[
     "initial",
     "min",
     "warmup",
+    "on_cancel",
+    "cancel_safe",
     "=",
     "==",
     ",",
@@ -187,6 +190,7 @@ fn the_soup_is_seasoned_with_valid_input() {
         (Kind::CircuitBreaker, VALID_ARGS[2]),
         (Kind::Timeout, VALID_ARGS[3]),
         (Kind::Idempotent, VALID_ARGS[4]),
+        (Kind::Timeout, VALID_ARGS[5]),
     ] {
         let out = attribute(kind, TokenStream::from_str(args).unwrap(), item.clone()).to_string();
         assert!(!out.contains("compile_error"), "{kind:?}: {out}");

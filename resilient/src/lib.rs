@@ -146,6 +146,12 @@ pub use resilient_macros::circuit_breaker;
 /// Keys (adaptive rules only): `initial`, `min`, `max`, `warmup` (samples, default 100),
 /// `window` (default `"60s"`); and `name`. The timeout sets the deadline nested calls see
 /// ([`deadline`]).
+///
+/// On expiry the body is dropped at the `.await` it reached: on a `&mut self` connection that
+/// can be mid-request, and the next call would read the late answer. Such functions (a `&mut`
+/// receiver or argument) get a compile-time warning until the timeout names `on_cancel = path`
+/// (a sync fn called with the receiver, or the `&mut` argument, after the body was dropped and
+/// before the error goes up: make it drop the connection) or states `cancel_safe = true`.
 #[doc(inline)]
 pub use resilient_macros::timeout;
 
@@ -220,7 +226,7 @@ pub use resilient_runtime::{Error, deadline, observe, registry, rng};
 /// The policies, schedules and stores behind the attributes, usable without macros.
 pub mod runtime {
     pub use resilient_runtime::{
-        Outcome, backoff, breaker, error, idempotency, pipeline, retry, timeout,
+        Outcome, backoff, breaker, cancel, error, idempotency, pipeline, retry, timeout,
     };
 }
 
@@ -234,6 +240,7 @@ pub struct ReadmeDoctests;
 pub mod __private {
     pub use resilient_runtime::backoff::{Backoff, Jitter, Schedule};
     pub use resilient_runtime::breaker::{BreakerSettings, CircuitBreaker};
+    pub use resilient_runtime::cancel::{on_cancel, timed_out};
     pub use resilient_runtime::idempotency::Idempotency;
     pub use resilient_runtime::name::default_name;
     pub use resilient_runtime::pipeline::*;

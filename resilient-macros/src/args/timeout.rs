@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use syn::{Expr, LitStr};
+use syn::{Expr, LitBool, LitStr};
 
 use super::{Arg, Keys, duration, lit_int, lit_str, policy_name};
 use crate::duration::DurationLit;
@@ -22,9 +22,18 @@ pub(crate) struct TimeoutArgs {
     pub(crate) warmup: Option<u32>,
     pub(crate) window: Option<Duration>,
     pub(crate) name: Option<LitStr>,
+    /// `cancel_safe = true`: the user states that dropping the body mid-way leaves the `&mut`
+    /// state it borrows consistent (silences the warning).
+    pub(crate) cancel_safe: Option<LitBool>,
+    /// `on_cancel = path` (or a closure): called with the receiver (or the `&mut` argument)
+    /// after the timeout dropped the body, before the error goes up.
+    pub(crate) on_cancel: Option<Expr>,
 }
 
-const VALID: &[&str] = &["initial", "min", "max", "warmup", "window", "name"];
+const VALID: &[&str] =
+    &["initial", "min", "max", "warmup", "window", "name", "cancel_safe", "on_cancel"];
+/// Keys that apply to fixed and adaptive rules alike.
+const ANY_RULE: &[&str] = &["name", "cancel_safe", "on_cancel"];
 const RENAMED: &[(&str, &str)] = &[
     ("duration", "give the duration as the first argument: `#[timeout(\"250ms\")]`"),
     ("after", "give the duration as the first argument: `#[timeout(\"250ms\")]`"),
@@ -79,6 +88,8 @@ impl TimeoutArgs {
             warmup: None,
             window: None,
             name: None,
+            cancel_safe: None,
+            on_cancel: None,
         };
         let mut keys = Keys::new("timeout", VALID, RENAMED);
         let mut args = args.into_iter().peekable();
@@ -100,7 +111,7 @@ impl TimeoutArgs {
         let (mut min, mut max) = (None::<(DurationLit, Expr)>, None::<(DurationLit, Expr)>);
         // After the rule, only `key = value` arguments.
         for (name, key, value) in keys.accepted(args.collect(), errors) {
-            if name != "name" {
+            if !ANY_RULE.contains(&name.as_str()) {
                 adaptive_only.push(key.clone());
             }
             let parsed: syn::Result<()> = match name.as_str() {
@@ -122,6 +133,8 @@ impl TimeoutArgs {
                 .map(|v| out.warmup = Some(v as u32)),
                 "window" => duration(&value, false).map(|d| out.window = Some(d.value)),
                 "name" => policy_name(&value).map(|n| out.name = Some(n)),
+                "cancel_safe" => cancel_safe(&value).map(|b| out.cancel_safe = Some(b)),
+                "on_cancel" => hook_path(&value).map(|p| out.on_cancel = Some(p)),
                 _ => unreachable!("every valid key is handled"),
             };
             if let Err(e) = parsed {
@@ -139,7 +152,35 @@ impl TimeoutArgs {
             errors
                 .error(hi_expr, format!("`max` ({:?}) is below `min` ({:?})", hi.value, lo.value));
         }
+        if let (Some(safe), Some(_)) = (&out.cancel_safe, &out.on_cancel)
+            && safe.value
+        {
+            errors.error(
+                safe,
+                "`cancel_safe = true` says there is nothing to repair after a cancellation, and `on_cancel` repairs it: keep one of the two",
+            );
+        }
         out
+    }
+}
+
+fn cancel_safe(value: &Expr) -> syn::Result<LitBool> {
+    match value {
+        Expr::Lit(syn::ExprLit { lit: syn::Lit::Bool(b), .. }) => Ok(b.clone()),
+        _ => Err(syn::Error::new_spanned(
+            value,
+            "expected `true` or `false`: `cancel_safe = true` states that the body may be dropped at any `.await` without leaving what it borrows half-changed",
+        )),
+    }
+}
+
+fn hook_path(value: &Expr) -> syn::Result<Expr> {
+    match value {
+        Expr::Path(_) | Expr::Closure(_) => Ok(value.clone()),
+        _ => Err(syn::Error::new_spanned(
+            value,
+            "expected the path of a fn, like `on_cancel = Self::reset`, not a call: the hook is called with the receiver (`&mut Self`) when the timeout fires, and marks the connection broken",
+        )),
     }
 }
 

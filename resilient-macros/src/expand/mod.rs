@@ -15,6 +15,7 @@
 //! }
 //! ```
 
+mod cancel;
 mod impl_block;
 mod marker;
 mod pipeline;
@@ -75,6 +76,7 @@ pub(crate) fn attribute(kind: Kind, args: TokenStream, item: TokenStream) -> Tok
         }
     }
     layers::check_combination(&all, &mut errors);
+    cancel::check(&all, &info.bindings, &info.output, &mut errors);
     for (layer, span) in &all {
         if let Layer::Idempotent(i) = layer
             && i.key.is_none()
@@ -112,6 +114,7 @@ pub(crate) fn attribute(kind: Kind, args: TokenStream, item: TokenStream) -> Tok
 
 fn generate(info: FnInfo, layers: &[Layer], marker: Option<TokenStream>) -> TokenStream {
     let default_key = info.default_idempotency_key().cloned();
+    let warning = cancel::warning(layers, &info.bindings);
     let FnInfo { item, body, boxed, bindings, has_receiver, output } = info;
     let syn::ItemFn { attrs, vis, sig, .. } = item;
     let mut block = body;
@@ -156,6 +159,7 @@ fn generate(info: FnInfo, layers: &[Layer], marker: Option<TokenStream>) -> Toke
         quote!(#finish(#pipeline.await))
     };
     let body = quote! {
+        #warning
         #marker
         #(#statics)*
         #receiver

@@ -26,15 +26,16 @@ pub(crate) fn build(ctx: &Ctx<'_>, index: usize, body: &Block) -> TokenStream {
     let policy = statics::ident(index);
     let inner = || build(ctx, index + 1, body);
     match layer {
-        Layer::Timeout(_) => {
+        Layer::Timeout(t) => {
             let inner = inner();
-            match holds_idempotent(ctx, index + 1) {
+            let guard = match holds_idempotent(ctx, index + 1) {
                 // On the return type, as an `.await` of it would be: see `dot_await`.
                 true => quote_spanned! {ctx.output.span()=>
                     ::resilient::__private::Timeout::guard(&#policy, #inner)
                 },
                 false => quote!(#policy.guard(#inner)),
-            }
+            };
+            super::cancel::timeout_layer(t, &policy, ctx.bindings, guard, dot_await(ctx, index + 1))
         }
         Layer::CircuitBreaker(b) => {
             // Inline rather than `guard(inner, when)`: the inner future is built inside, after

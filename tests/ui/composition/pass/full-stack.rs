@@ -27,7 +27,8 @@ impl Client {
     #[idempotent(key = id)]
     #[retry(max = 3, backoff = "exp", base = "100ms", jitter = 0.1, when = is_transient)]
     #[circuit_breaker(threshold = 5, window = "30s", cooldown = "10s")]
-    #[timeout("p99*2", initial = "1s", min = "5ms", max = "5s")]
+    // The body does not `.await`: a timeout cannot stop it half-way (`cancel_safe`).
+    #[timeout("p99*2", initial = "1s", min = "5ms", max = "5s", cancel_safe = true)]
     pub async fn get_user(&mut self, id: u64, mut tag: String) -> Result<String, AppError> {
         self.calls += 1;
         tag.push('!');

@@ -22,7 +22,7 @@ pub struct Client<T> {
 #[retry(max = 2, base = "1ms")]
 #[allow(clippy::needless_lifetimes)]
 #[circuit_breaker(threshold = 3)]
-#[timeout("1s")]
+#[timeout("1s", cancel_safe = true)] // no body here is left half-done by a cancellation
 impl<T> Client<T>
 where
     T: Clone + Send + Sync + 'static,
