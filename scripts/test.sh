@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, in one command: starts the services the tests need (a local
-# redis-server, installed from Debian's packages when missing), runs every test of the
+# redis-server, installed from Debian's packages when missing, plus a TLS one and a 3-node
+# cluster), runs every test of the
 # workspace with every feature, then the loom model of the circuit breaker.
 #
 #   scripts/test.sh            # everything
@@ -17,6 +18,15 @@ if ! [[ "$RESILIENT_REDIS_URL" =~ ^(redis|rediss|redis\+unix|unix)://[^[:space:]
 fi
 export RESILIENT_REDIS_URL
 echo "redis: $RESILIENT_REDIS_URL"
+# The other topologies the Redis tests need: a TLS server with an ACL user (its CA certificate
+# beside the files scripts/redis.sh keeps) and a 3-node Redis Cluster. Both take seconds.
+export RESILIENT_REDIS_DIR="${RESILIENT_REDIS_DIR:-$PWD/target/redis}"
+RESILIENT_REDIS_TLS_URL="$(scripts/redis.sh tls)"
+export RESILIENT_REDIS_TLS_URL
+export RESILIENT_REDIS_TLS_CA="$RESILIENT_REDIS_DIR/tls/ca.crt"
+RESILIENT_REDIS_CLUSTER_URLS="$(scripts/redis.sh cluster)"
+export RESILIENT_REDIS_CLUSTER_URLS
+echo "redis tls: ${RESILIENT_REDIS_TLS_URL/:*@/:***@}, cluster: $RESILIENT_REDIS_CLUSTER_URLS"
 
 cargo test --workspace --all-features
 

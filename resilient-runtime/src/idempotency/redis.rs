@@ -102,6 +102,12 @@ impl RedisStore {
         Ok(Self::with_connection(RedisConnection::connect(config).await?))
     }
 
+    /// As [`connect_with`](Self::connect_with), connecting on first use: starts while Redis is
+    /// down (see [`RedisConnection::connect_lazy`]).
+    pub fn connect_lazy(config: &RedisConfig) -> Result<Self, StoreError> {
+        Ok(Self::with_connection(RedisConnection::connect_lazy(config)?))
+    }
+
     /// A store over an existing [`ConnectionManager`].
     pub fn new(connection: ConnectionManager) -> Self {
         Self::with_connection(RedisConnection::from_manager(connection))

@@ -313,3 +313,181 @@ async fn keep_lease(store: &dyn SharedStore, key: &str, marker: &str, lease: Dur
 fn mismatch(stored: Option<u64>, asked: Option<u64>) -> bool {
     matches!((stored, asked), (Some(a), Some(b)) if a != b)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, AtomicU32, Ordering::SeqCst};
+    use std::time::Duration;
+
+    use super::super::memory::MemoryStore;
+    use super::super::store::{Claim, SharedStore, StoreError, StoreFuture, register_store};
+    use super::super::{Idempotency, OnStoreError};
+    use crate::Error;
+
+    /// A store that fails every operation while `down` is set, else forwards to memory.
+    struct Flaky {
+        inner: MemoryStore,
+        down: Arc<AtomicBool>,
+    }
+
+    impl Flaky {
+        fn check(&self) -> Result<(), StoreError> {
+            if self.down.load(SeqCst) { Err(StoreError::new("flaky: down")) } else { Ok(()) }
+        }
+    }
+
+    impl SharedStore for Flaky {
+        fn claim<'a>(&'a self, k: &'a str, m: &'a str, l: Duration) -> StoreFuture<'a, Claim> {
+            Box::pin(async move {
+                self.check()?;
+                self.inner.claim(k, m, l).await
+            })
+        }
+        fn complete<'a>(
+            &'a self,
+            k: &'a str,
+            m: &'a str,
+            r: &'a [u8],
+            t: Duration,
+        ) -> StoreFuture<'a, bool> {
+            Box::pin(async move {
+                self.check()?;
+                self.inner.complete(k, m, r, t).await
+            })
+        }
+        fn renew<'a>(&'a self, k: &'a str, m: &'a str, l: Duration) -> StoreFuture<'a, bool> {
+            Box::pin(async move {
+                self.check()?;
+                self.inner.renew(k, m, l).await
+            })
+        }
+        fn release<'a>(&'a self, k: &'a str, m: &'a str) -> StoreFuture<'a, ()> {
+            Box::pin(async move {
+                self.check()?;
+                self.inner.release(k, m).await
+            })
+        }
+    }
+
+    fn flaky(name: &str) -> Arc<AtomicBool> {
+        let down = Arc::new(AtomicBool::new(false));
+        register_store(name, Flaky { inner: MemoryStore::new(100), down: Arc::clone(&down) });
+        down
+    }
+
+    fn policy(store: &str, lease: Duration, on: OnStoreError) -> Idempotency {
+        Idempotency::builder()
+            .name(format!("shared-tests::{store}"))
+            .store(store)
+            .lease(lease)
+            .on_store_error(on)
+            .build()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_body_longer_than_the_lease_keeps_its_key() {
+        flaky("lease-kept");
+        let p = policy("lease-kept", Duration::from_secs(3), OnStoreError::Fail);
+        let first = {
+            let p = p.clone();
+            tokio::spawn(async move {
+                p.guard_shared("k", None, async {
+                    tokio::time::sleep(Duration::from_secs(20)).await;
+                    Ok(Ok::<u32, String>(1))
+                })
+                .await
+            })
+        };
+        // Well past the lease: renewals keep the key, so the duplicate is still turned away.
+        tokio::time::sleep(Duration::from_secs(10)).await;
+        let dup = p.guard_shared("k", None, async { Ok(Ok::<u32, String>(2)) }).await;
+        assert!(matches!(dup, Err(Error::IdempotencyInFlight(_))), "{dup:?}");
+        assert_eq!(first.await.unwrap(), Ok(Ok(1)));
+        assert_eq!(p.guard_shared("k", None, async { Ok(Ok::<u32, String>(3)) }).await, Ok(Ok(1)));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_body_whose_lease_cannot_be_renewed_fails_loudly_and_stores_nothing() {
+        let down = flaky("lease-lost");
+        let p = policy("lease-lost", Duration::from_secs(3), OnStoreError::Fail);
+        let got = p
+            .guard_shared("k", None, async {
+                down.store(true, SeqCst); // every renewal fails from here on
+                tokio::time::sleep(Duration::from_secs(10)).await;
+                down.store(false, SeqCst);
+                Ok(Ok::<u32, String>(1))
+            })
+            .await;
+        let Err(Error::Store(f)) = got else { panic!("expected a Store error, got {got:?}") };
+        assert!(f.message().contains("lost the key"), "{}", f.message());
+        // Nothing stored: the next call runs.
+        assert_eq!(p.guard_shared("k", None, async { Ok(Ok::<u32, String>(2)) }).await, Ok(Ok(2)));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_store_that_does_not_renew_fails_a_body_that_outlives_the_lease() {
+        struct NoRenew(MemoryStore);
+        impl SharedStore for NoRenew {
+            fn claim<'a>(&'a self, k: &'a str, m: &'a str, l: Duration) -> StoreFuture<'a, Claim> {
+                self.0.claim(k, m, l)
+            }
+            fn complete<'a>(
+                &'a self,
+                k: &'a str,
+                m: &'a str,
+                r: &'a [u8],
+                t: Duration,
+            ) -> StoreFuture<'a, bool> {
+                self.0.complete(k, m, r, t)
+            }
+            fn release<'a>(&'a self, k: &'a str, m: &'a str) -> StoreFuture<'a, ()> {
+                self.0.release(k, m)
+            }
+        }
+        register_store("no-renew", NoRenew(MemoryStore::new(10)));
+        let p = policy("no-renew", Duration::from_secs(3), OnStoreError::Fail);
+        let quick = p.guard_shared("a", None, async { Ok(Ok::<u32, String>(1)) }).await;
+        assert_eq!(quick, Ok(Ok(1)));
+        let slow = p
+            .guard_shared("b", None, async {
+                tokio::time::sleep(Duration::from_secs(4)).await;
+                Ok(Ok::<u32, String>(1))
+            })
+            .await;
+        assert!(matches!(slow, Err(Error::Store(_))), "{slow:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn on_store_error_fail_fails_without_running_and_local_runs_in_process() {
+        let down = flaky("down-fail");
+        down.store(true, SeqCst);
+        let runs = AtomicU32::new(0);
+        let body = |v: u32| {
+            let runs = &runs;
+            async move {
+                runs.fetch_add(1, SeqCst);
+                Ok(Ok::<u32, String>(v))
+            }
+        };
+        let p = policy("down-fail", Duration::from_secs(3), OnStoreError::Fail);
+        let got = p.guard_shared("k", None, body(1)).await;
+        let Err(Error::Store(f)) = got else { panic!("expected a Store error, got {got:?}") };
+        assert!(f.message().contains("flaky: down"), "{}", f.message());
+        assert_eq!(runs.load(SeqCst), 0);
+
+        let down = flaky("down-local");
+        down.store(true, SeqCst);
+        let p = policy("down-local", Duration::from_secs(3), OnStoreError::Local);
+        assert_eq!(p.guard_shared("k", None, body(1)).await, Ok(Ok(1)));
+        // The in-process fallback answers repeats on this instance.
+        assert_eq!(p.guard_shared("k", None, body(2)).await, Ok(Ok(1)));
+        assert_eq!(runs.load(SeqCst), 1);
+        // Back up: the shared store is used again (it never saw `k`).
+        down.store(false, SeqCst);
+        assert_eq!(p.guard_shared("k", None, body(3)).await, Ok(Ok(3)));
+        let snap = crate::registry::snapshot();
+        let s = snap.idempotency("shared-tests::down-local").unwrap();
+        assert_eq!(s.fallbacks, 2); // the two calls made while it was down
+    }
+}

@@ -183,13 +183,33 @@ impl RedisConnection {
         }
         let url = config.nodes.first().map_or("", String::as_str);
         let client = client(url, config).map_err(|e| fail("bad URL", &e))?;
-        let manager = ConnectionManagerConfig::new()
-            .set_response_timeout(Some(config.response_timeout))
-            .set_connection_timeout(Some(config.connection_timeout))
-            .set_number_of_retries(config.retries);
-        let connection = ConnectionManager::new_with_config(client, manager)
+        let connection = ConnectionManager::new_with_config(client, manager_config(config))
             .await
             .map_err(|e| fail("connecting failed", &e))?;
+        Ok(Self { inner: Connection::Single(connection), target: target.into() })
+    }
+
+    /// As [`connect`](Self::connect), without waiting for Redis: the connection is made by the
+    /// first command, and remade by later ones while Redis is unreachable. A service can then
+    /// start while Redis is down (its calls get what `on_store_error` says until Redis answers).
+    /// One server only: a cluster's topology must be read at start, so
+    /// [`RedisConfig::cluster`] fails here.
+    pub fn connect_lazy(config: &RedisConfig) -> Result<Self, StoreError> {
+        let target = config.target();
+        if config.cluster {
+            return Err(StoreError::new(format!(
+                "{target}: a cluster connection cannot be lazy: use `connect`"
+            )));
+        }
+        #[cfg(feature = "redis-tls")]
+        install_crypto_provider();
+        let fail = |what: &str, e: &redis::RedisError| {
+            StoreError::new(format!("{target}: {what}: {}", redact(&e.to_string())))
+        };
+        let url = config.nodes.first().map_or("", String::as_str);
+        let client = client(url, config).map_err(|e| fail("bad URL", &e))?;
+        let connection = ConnectionManager::new_lazy_with_config(client, manager_config(config))
+            .map_err(|e| fail("bad settings", &e))?;
         Ok(Self { inner: Connection::Single(connection), target: target.into() })
     }
 
@@ -202,6 +222,13 @@ impl RedisConnection {
     pub fn target(&self) -> &str {
         &self.target
     }
+}
+
+fn manager_config(config: &RedisConfig) -> ConnectionManagerConfig {
+    ConnectionManagerConfig::new()
+        .set_response_timeout(Some(config.response_timeout))
+        .set_connection_timeout(Some(config.connection_timeout))
+        .set_number_of_retries(config.retries)
 }
 
 #[cfg(feature = "redis-tls")]
