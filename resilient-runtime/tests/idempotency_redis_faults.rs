@@ -27,11 +27,9 @@ mod idempotency_redis_faults {
             .build()
     }
 
-    fn counted(runs: &AtomicU32, value: u32) -> impl Future<Output = Outcome<u32, String>> + '_ {
-        async move {
-            runs.fetch_add(1, SeqCst);
-            Ok(Ok(value))
-        }
+    async fn counted(runs: &AtomicU32, value: u32) -> Outcome<u32, String> {
+        runs.fetch_add(1, SeqCst);
+        Ok(Ok(value))
     }
 
     fn quick(url: &str) -> RedisConfig {

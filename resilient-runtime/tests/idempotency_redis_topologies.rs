@@ -2,6 +2,7 @@
 //! `scripts/redis.sh tls` and `scripts/redis.sh cluster` start (scripts/test.sh exports
 //! `RESILIENT_REDIS_TLS_URL`, `RESILIENT_REDIS_TLS_CA` and `RESILIENT_REDIS_CLUSTER_URLS`).
 //! Without those variables the tests say so and return, except under CI, where they fail.
+#![cfg(feature = "redis")]
 
 #[path = "support/redis_server.rs"]
 #[allow(dead_code)]
@@ -31,11 +32,9 @@ mod idempotency_redis_topologies {
     }
 
     #[allow(dead_code)]
-    fn counted(runs: &AtomicU32, value: u32) -> impl Future<Output = Outcome<u32, String>> + '_ {
-        async move {
-            runs.fetch_add(1, SeqCst);
-            Ok(Ok(value))
-        }
+    async fn counted(runs: &AtomicU32, value: u32) -> Outcome<u32, String> {
+        runs.fetch_add(1, SeqCst);
+        Ok(Ok(value))
     }
 
     #[cfg(feature = "redis-tls")]

@@ -59,13 +59,13 @@ impl SharedStore for MemoryStore {
         lease: Duration,
     ) -> StoreFuture<'a, Claim> {
         let claim = self.with(|entries, now| {
-            if let Some((held, until)) = entries.get(key) {
-                if *until > now {
-                    return match held {
-                        Entry::Marker(m) => Claim::Running(m.clone()),
-                        Entry::Record(r) => Claim::Done(r.clone()),
-                    };
-                }
+            if let Some((held, until)) = entries.get(key)
+                && *until > now
+            {
+                return match held {
+                    Entry::Marker(m) => Claim::Running(m.clone()),
+                    Entry::Record(r) => Claim::Done(r.clone()),
+                };
             }
             if entries.contains_key(key) || Self::room(entries, now, self.max_entries) {
                 entries

@@ -165,6 +165,7 @@ impl RedisConnection {
         install_crypto_provider();
         #[cfg(feature = "redis-cluster")]
         if config.cluster {
+            #[cfg_attr(not(feature = "redis-tls"), allow(unused_mut))]
             let mut builder = redis::cluster::ClusterClientBuilder::new(config.nodes.clone())
                 .connection_timeout(config.connection_timeout)
                 .response_timeout(config.response_timeout)
