@@ -142,8 +142,28 @@ pub struct RedisConnection {
 #[derive(Clone)]
 enum Connection {
     Single(ConnectionManager),
+    /// Made by the first command that finds Redis up (`connect_lazy`).
+    Lazy(std::sync::Arc<Lazy>),
     #[cfg(feature = "redis-cluster")]
     Cluster(redis::cluster_async::ClusterConnection),
+}
+
+/// A [`ConnectionManager`] made on first use; until Redis answers, each command tries again.
+struct Lazy {
+    client: Client,
+    config: ConnectionManagerConfig,
+    manager: tokio::sync::OnceCell<ConnectionManager>,
+}
+
+impl Lazy {
+    async fn get(&self) -> redis::RedisResult<ConnectionManager> {
+        self.manager
+            .get_or_try_init(|| {
+                ConnectionManager::new_with_config(self.client.clone(), self.config.clone())
+            })
+            .await
+            .cloned()
+    }
 }
 
 impl std::fmt::Debug for RedisConnection {
@@ -209,9 +229,9 @@ impl RedisConnection {
         };
         let url = config.nodes.first().map_or("", String::as_str);
         let client = client(url, config).map_err(|e| fail("bad URL", &e))?;
-        let connection = ConnectionManager::new_lazy_with_config(client, manager_config(config))
-            .map_err(|e| fail("bad settings", &e))?;
-        Ok(Self { inner: Connection::Single(connection), target: target.into() })
+        let lazy =
+            Lazy { client, config: manager_config(config), manager: tokio::sync::OnceCell::new() };
+        Ok(Self { inner: Connection::Lazy(std::sync::Arc::new(lazy)), target: target.into() })
     }
 
     /// A connection over an existing [`ConnectionManager`].
@@ -262,6 +282,10 @@ impl ConnectionLike for RedisConnection {
     fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
         match &mut self.inner {
             Connection::Single(c) => c.req_packed_command(cmd),
+            Connection::Lazy(lazy) => {
+                let lazy = std::sync::Arc::clone(lazy);
+                Box::pin(async move { lazy.get().await?.req_packed_command(cmd).await })
+            }
             #[cfg(feature = "redis-cluster")]
             Connection::Cluster(c) => c.req_packed_command(cmd),
         }
@@ -275,6 +299,12 @@ impl ConnectionLike for RedisConnection {
     ) -> RedisFuture<'a, Vec<Value>> {
         match &mut self.inner {
             Connection::Single(c) => c.req_packed_commands(pipeline, offset, count),
+            Connection::Lazy(lazy) => {
+                let lazy = std::sync::Arc::clone(lazy);
+                Box::pin(async move {
+                    lazy.get().await?.req_packed_commands(pipeline, offset, count).await
+                })
+            }
             #[cfg(feature = "redis-cluster")]
             Connection::Cluster(c) => c.req_packed_commands(pipeline, offset, count),
         }
@@ -283,6 +313,7 @@ impl ConnectionLike for RedisConnection {
     fn get_db(&self) -> i64 {
         match &self.inner {
             Connection::Single(c) => c.get_db(),
+            Connection::Lazy(lazy) => lazy.client.get_connection_info().redis_settings().db(),
             #[cfg(feature = "redis-cluster")]
             Connection::Cluster(c) => c.get_db(),
         }
