@@ -18,12 +18,14 @@
 #
 # Topologies are functions named `topology_<name>` that leave the URL in $url; the first argument
 # picks one. The TLS and cluster servers keep their files (certificates, generated here with
-# openssl and never committed; cluster state) in ${RESILIENT_REDIS_DIR:-target/redis}.
+# openssl and never committed; cluster state) in ${RESILIENT_REDIS_DIR:-/tmp/resilient-redis-<uid>}.
 set -euo pipefail
 
 port="${RESILIENT_REDIS_PORT:-6379}"
 url=""
-dir="${RESILIENT_REDIS_DIR:-$(cd "$(dirname "$0")/.." && pwd)/target/redis}"
+# One place per machine user, not per checkout: the servers answer on fixed ports, so every
+# checkout must find the CA of the TLS server that is already running.
+dir="${RESILIENT_REDIS_DIR:-${TMPDIR:-/tmp}/resilient-redis-$(id -u)}"
 
 # Installs redis-server (with redis-tools) from the distribution's packages.
 install_redis() {
@@ -85,10 +87,13 @@ topology_standalone() {
 make_certificates() {
     local tls="$dir/tls"
     [ -s "$tls/server.crt" ] && [ -s "$tls/ca.crt" ] && return 0
-    command -v openssl >/dev/null 2>&1 || {
-        echo "openssl is needed to make the test certificates" >&2
-        exit 1
-    }
+    if ! command -v openssl >/dev/null 2>&1; then
+        echo "openssl not found; installing it with apt-get" >&2
+        local sudo=""
+        if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+        $sudo apt-get update
+        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y openssl
+    fi
     mkdir -p "$tls"
     openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=resilient test CA" \
         -keyout "$tls/ca.key" -out "$tls/ca.crt" 2>/dev/null
