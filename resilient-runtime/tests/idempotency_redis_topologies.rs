@@ -118,6 +118,15 @@ mod idempotency_redis_topologies {
         assert_eq!(per_node.iter().sum::<usize>(), 300, "{per_node:?}");
         assert!(per_node.iter().all(|&n| n > 0), "keys not spread over the nodes: {per_node:?}");
 
+        // Other scripts (a rate limiter's) run over the store's connection, routed by their key.
+        let script = redis::Script::new("return redis.call('INCRBY', KEYS[1], ARGV[1])");
+        let store = RedisStore::connect_with(&config).await.unwrap();
+        let mut connection = store.connection().clone();
+        let key = format!("resilient:rl:{{{name}}}");
+        let n: i64 = script.key(&key).arg(2).invoke_async(&mut connection).await.unwrap();
+        let m: i64 = script.key(&key).arg(3).invoke_async(&mut connection).await.unwrap();
+        assert_eq!((n, m), (2, 5));
+
         // 200 concurrent calls: a bounded number of connections per node, the same after.
         let mut before = Vec::new();
         for node in &nodes {

@@ -132,7 +132,16 @@ impl RedisConfig {
 /// one connection per server per `RedisConnection` (per [`RedisStore`](super::RedisStore)).
 ///
 /// It is a [`redis::aio::ConnectionLike`], so any command or [`redis::Script`] runs over it;
-/// keys of one script must share a hash tag (`{...}`) to work on a cluster.
+/// keys of one script must share a hash tag (`{...}`) to work on a cluster. A rate limiter, say,
+/// runs its own script over the store's connection:
+///
+/// ```no_run
+/// # async fn limiter(store: &resilient_runtime::idempotency::RedisStore) -> redis::RedisResult<()> {
+/// let take = redis::Script::new("return redis.call('INCR', KEYS[1])");
+/// let mut connection = store.connection().clone();
+/// let n: i64 = take.key("resilient:rl:{checkout}").invoke_async(&mut connection).await?;
+/// # Ok(()) }
+/// ```
 #[derive(Clone)]
 pub struct RedisConnection {
     inner: Connection,
