@@ -179,7 +179,7 @@ mod idempotency_redis_faults {
         let p = Idempotency::builder()
             .name("faults::lease")
             .store("faults-lease")
-            .lease(Duration::from_millis(900))
+            .lease(Duration::from_secs(2))
             .build();
         let (go, wait) = tokio::sync::oneshot::channel::<()>();
         let first = {
@@ -192,8 +192,9 @@ mod idempotency_redis_faults {
                 .await
             })
         };
-        // Three leases later the key is still held: the lease was renewed, no duplicate runs.
-        sleep(Duration::from_millis(2700)).await;
+        // Two and a half leases later the key is still held: renewed every 667 ms, no duplicate
+        // runs (without renewal it would have expired after 2 s).
+        sleep(Duration::from_millis(5000)).await;
         let dup = p.guard_shared("k", None, async { Ok(Ok::<u32, String>(2)) }).await;
         assert!(matches!(dup, Err(Error::IdempotencyInFlight(_))), "{dup:?}");
         go.send(()).unwrap();
@@ -211,7 +212,7 @@ mod idempotency_redis_faults {
                     .query_async(&mut con)
                     .await
                     .unwrap();
-                sleep(Duration::from_millis(1500)).await; // more than one renewal period
+                sleep(Duration::from_millis(2500)).await; // several renewal periods
                 Ok(Ok::<u32, String>(1))
             })
             .await;
