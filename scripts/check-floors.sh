@@ -9,7 +9,7 @@
 #
 # It works on a copy of the tree under the target directory, so Cargo.lock is never touched, and
 # builds into its own target directory (`$CARGO_TARGET_DIR/floors`), keeping the main build cached.
-# The Redis tests run too: the URL comes from scripts/redis.sh.
+# The Redis tests run too: scripts/redis-env.sh starts the topologies they need.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 base="${CARGO_TARGET_DIR:-$root/target}"
@@ -67,7 +67,7 @@ if bad:
     sys.exit(1)
 ' "${published[@]}"
 
-RESILIENT_REDIS_URL="$("$root/scripts/redis.sh")"
-export RESILIENT_REDIS_URL
+# shellcheck source=scripts/redis-env.sh
+source "$root/scripts/redis-env.sh"
 cargo test --locked --all-features -p resilient -p resilient-macros -p resilient-runtime -p resilient-tests
 echo "check-floors: the declared floors build and pass the tests"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, in one command: starts the services the tests need (a local
-# redis-server, installed from Debian's packages when missing), runs every test of the
+# redis-server, installed from Debian's packages when missing, plus a TLS one and a 3-node
+# cluster), runs every test of the
 # workspace with every feature, then the loom model of the circuit breaker.
 #
 #   scripts/test.sh            # everything
@@ -8,15 +9,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-RESILIENT_REDIS_URL="$(scripts/redis.sh)"
-# scripts/redis.sh prints the URL and nothing else; stop here, once, if it printed anything more.
-if ! [[ "$RESILIENT_REDIS_URL" =~ ^(redis|rediss|redis\+unix|unix)://[^[:space:]]+$ ]]; then
-    printf 'scripts/redis.sh printed this on stdout instead of only a Redis URL:\n%s\n' \
-        "$RESILIENT_REDIS_URL" >&2
-    exit 1
-fi
-export RESILIENT_REDIS_URL
-echo "redis: $RESILIENT_REDIS_URL"
+# shellcheck source=scripts/redis-env.sh
+source scripts/redis-env.sh
 
 cargo test --workspace --all-features
 

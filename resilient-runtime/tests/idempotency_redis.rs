@@ -87,7 +87,7 @@ mod idempotency_redis {
         }
 
         fn redis_key(&self, key: &str) -> String {
-            format!("resilient:idem:{}:{key}", self.name)
+            format!("resilient:idem:{{{}:{key}}}", self.name)
         }
     }
 

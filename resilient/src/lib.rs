@@ -178,7 +178,8 @@ pub use resilient_macros::timeout;
 /// [`IdempotencyKey`] or named `idempotency_key`), `ttl` (default `"24h"`), `fingerprint` (a
 /// `Hash` expression: the same key with other arguments is an error), `store` (a shared store
 /// registered with `runtime::idempotency::register_store`), `max_entries`, `wait_in_flight`,
-/// `name`. The `Ok` type must be `Clone` (in process) or serde (shared store).
+/// `on_store_error` (`"fail"`, the default, or `"local"`: what a call gets when the shared store
+/// fails), `name`. The `Ok` type must be `Clone` (in process) or serde (shared store).
 #[doc(inline)]
 pub use resilient_macros::idempotent;
 
@@ -241,7 +242,7 @@ pub mod __private {
     pub use resilient_runtime::backoff::{Backoff, Jitter, Schedule};
     pub use resilient_runtime::breaker::{BreakerSettings, CircuitBreaker};
     pub use resilient_runtime::cancel::{on_cancel, timed_out};
-    pub use resilient_runtime::idempotency::Idempotency;
+    pub use resilient_runtime::idempotency::{Idempotency, OnStoreError};
     pub use resilient_runtime::name::default_name;
     pub use resilient_runtime::pipeline::*;
     pub use resilient_runtime::retry::{Attempts, BudgetSettings, Retry};

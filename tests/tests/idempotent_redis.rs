@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicU32, Ordering::SeqCst};
 use std::time::Duration;
 
 use resilient::idempotent;
-use resilient::runtime::idempotency::{RedisStore, register_store};
+use resilient::runtime::idempotency::{RedisConfig, RedisStore, register_store};
 use resilient_tests::AppError;
 use tokio::sync::OnceCell;
 
@@ -86,4 +86,38 @@ async fn errors_are_not_stored_in_redis_either() {
     let key = unique("error");
     assert_eq!(instance_a(key.clone(), true).await, Err(AppError::Transient));
     assert_eq!(instance_b(key).await.unwrap().by, 'b', "b ran the body after a's failure");
+}
+
+static DOWN_RUNS: AtomicU32 = AtomicU32::new(0);
+
+#[idempotent(key = key, store = "macro-redis-down", name = "macro-down-fail")]
+async fn down_fail(key: String) -> Result<u32, AppError> {
+    Ok(DOWN_RUNS.fetch_add(1, SeqCst))
+}
+
+#[idempotent(key = key, store = "macro-redis-down", name = "macro-down-local", on_store_error = "local")]
+async fn down_local(key: String) -> Result<u32, AppError> {
+    Ok(DOWN_RUNS.fetch_add(1, SeqCst))
+}
+
+/// A store whose Redis is down (nothing listens on its port): `on_store_error` decides.
+#[tokio::test]
+async fn on_store_error_decides_what_a_call_gets_when_redis_is_down() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let config = RedisConfig::new(format!("redis://127.0.0.1:{port}/"))
+        .connection_timeout(Duration::from_millis(200))
+        .retries(0);
+    register_store("macro-redis-down", RedisStore::connect_lazy(&config).unwrap());
+
+    // "fail" (the default): a Store error naming the store, and the body does not run.
+    let err = down_fail(unique("down")).await.unwrap_err();
+    let AppError::Rejected(resilient::Error::Store(f)) = &err else { panic!("{err:?}") };
+    assert!(f.message().contains("macro-redis-down"), "{}", f.message());
+    assert_eq!(DOWN_RUNS.load(SeqCst), 0);
+
+    // "local": the call runs on the in-process store, which answers its repeats.
+    let key = unique("down");
+    let first = down_local(key.clone()).await.unwrap();
+    assert_eq!(down_local(key).await.unwrap(), first);
+    assert_eq!(DOWN_RUNS.load(SeqCst), 1);
 }

@@ -157,9 +157,13 @@ pub(crate) fn declare(layer: &Layer, index: usize, fn_name: &str) -> TokenStream
                 let d = duration_tokens(d);
                 quote!(.wait_in_flight(#d))
             });
+            let on_error = i.on_store_error_local.map(|local| {
+                let variant = if local { quote!(Local) } else { quote!(Fail) };
+                quote!(.on_store_error(#p::OnStoreError::#variant))
+            });
             (
                 quote!(#p::Idempotency),
-                quote!(#p::Idempotency::builder().name(#name)#ttl #store #max #wait.build()),
+                quote!(#p::Idempotency::builder().name(#name)#ttl #store #max #wait #on_error.build()),
             )
         }
     };

@@ -27,6 +27,7 @@
 
 mod key;
 mod local;
+mod memory;
 #[cfg(feature = "redis")]
 mod redis;
 mod shared;
@@ -44,7 +45,10 @@ use serde::de::DeserializeOwned;
 
 pub use key::IdempotencyKey;
 #[cfg(feature = "redis")]
-pub use redis::RedisStore;
+pub use redis::{
+    DEFAULT_CONNECTION_TIMEOUT, DEFAULT_RESPONSE_TIMEOUT, DEFAULT_RETRIES, RedisConfig,
+    RedisConnection, RedisStore,
+};
 pub use store::{Claim, SharedStore, StoreError, StoreFuture, register_store};
 
 use crate::Outcome;
@@ -88,6 +92,9 @@ struct Inner {
     lease: Duration,
     wait_in_flight: Option<Duration>,
     store: Option<String>,
+    on_store_error: OnStoreError,
+    /// Where calls go while the shared store fails, with `on_store_error = "local"`.
+    fallback: Arc<dyn SharedStore>,
     local: LocalStore,
     stats: Stats,
     metrics: IdempotencyMetrics,
@@ -101,6 +108,7 @@ struct Stats {
     conflicts: AtomicU64,
     in_flight: AtomicU64,
     store_errors: AtomicU64,
+    fallbacks: AtomicU64,
 }
 
 impl Stats {
@@ -120,6 +128,23 @@ pub struct IdempotencyBuilder {
     store: Option<String>,
     lease: Duration,
     wait_in_flight: Option<Duration>,
+    on_store_error: OnStoreError,
+}
+
+/// What a call gets when its policy's shared store fails (unreachable, restarting, slower than
+/// its response timeout): `#[idempotent(store = "...", on_store_error = "fail" | "local")]`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum OnStoreError {
+    /// The call fails with [`Error::Store`] without running its body (or, if the body ran and
+    /// only storing its result failed, with [`Error::Store`] saying so). The default: nothing
+    /// runs twice across instances because of an outage.
+    #[default]
+    Fail,
+    /// The call goes on with the policy's in-process store (with a `warn` event): it runs, and
+    /// repeats on this instance get its result, but instances no longer see each other's calls
+    /// until the shared store answers again, so a repeat landing on another instance runs its
+    /// body again.
+    Local,
 }
 
 impl IdempotencyBuilder {
@@ -160,7 +185,10 @@ impl IdempotencyBuilder {
 
     /// Shared store only: how long a running call's marker holds its key (default
     /// [`DEFAULT_LEASE`], 30 s). A process that dies mid-call blocks the key this long; a call
-    /// that runs longer than this loses exclusivity (a duplicate may run alongside it).
+    /// that runs longer than this keeps the key: the lease is renewed every third of it while
+    /// the body runs. If a renewal finds the key lost (the store lost it, or renewals failed for
+    /// a whole lease), the call fails with [`Error::Store`] once its body ends, and its result is
+    /// not stored: a duplicate may have run alongside it.
     pub fn lease(mut self, lease: Duration) -> Self {
         self.lease = lease.min(MAX_DURATION);
         self
@@ -175,9 +203,18 @@ impl IdempotencyBuilder {
         self
     }
 
+    /// Shared store only: what a call gets while the store fails (default
+    /// [`OnStoreError::Fail`]).
+    pub fn on_store_error(mut self, on_store_error: OnStoreError) -> Self {
+        self.on_store_error = on_store_error;
+        self
+    }
+
     /// Builds the policy and lists it in the [registry](mod@crate::registry).
     pub fn build(self) -> Idempotency {
         let inner = Arc::new(Inner {
+            on_store_error: self.on_store_error,
+            fallback: Arc::new(memory::MemoryStore::new(self.max_entries)),
             metrics: IdempotencyMetrics::new(&self.name),
             name: self.name,
             ttl: self.ttl,
@@ -204,6 +241,7 @@ impl Idempotency {
             store: None,
             lease: DEFAULT_LEASE,
             wait_in_flight: None,
+            on_store_error: OnStoreError::Fail,
         }
     }
 
@@ -425,8 +463,12 @@ pub struct IdempotencySnapshot {
     pub conflicts: u64,
     /// Calls rejected because a call with the same key was running elsewhere.
     pub in_flight: u64,
-    /// Calls failed by the store (unreachable, unregistered, key too long, ...).
+    /// Store failures (unreachable, unregistered, key too long, ...), those a call fell back
+    /// from included.
     pub store_errors: u64,
+    /// Calls that went on with the in-process store because the shared store failed
+    /// (`on_store_error = "local"`).
+    pub fallbacks: u64,
 }
 
 impl Inspect for Inner {
@@ -446,6 +488,7 @@ impl Inspect for Inner {
                 conflicts: s.conflicts.load(Relaxed),
                 in_flight: s.in_flight.load(Relaxed),
                 store_errors: s.store_errors.load(Relaxed),
+                fallbacks: s.fallbacks.load(Relaxed),
             }),
         }
     }

@@ -1,15 +1,23 @@
 //! [`RedisStore`]: the [`SharedStore`] for services running more than one instance.
 //!
-//! Layout: one Redis string per key, named `resilient:idem:<policy name>:<key>`. While the first
-//! call runs it holds `m<marker>` with a `PX <lease>` expiry; once it succeeds, `r<json record>`
-//! with `PX <ttl>`. Every step that must not race is one Lua script, so it is atomic on the
-//! server.
+//! Layout: one Redis string per key, named `resilient:idem:{<policy name>:<key>}` (the braces
+//! are a cluster hash tag: everything one call touches lives in one slot). While the first call
+//! runs it holds `m<marker>` with a `PX <lease>` expiry, renewed while the body runs; once it
+//! succeeds, `r<json record>` with `PX <ttl>`. Every step that must not race is one Lua script,
+//! so it is atomic on the server.
+
+mod connect;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use redis::{Client, Script, Value};
+use redis::aio::ConnectionManager;
+use redis::{Script, Value};
+
+pub use connect::{
+    DEFAULT_CONNECTION_TIMEOUT, DEFAULT_RESPONSE_TIMEOUT, DEFAULT_RETRIES, RedisConfig,
+    RedisConnection,
+};
 
 use super::store::{Claim, SharedStore, StoreError, StoreFuture};
 
@@ -36,6 +44,14 @@ end
 return 0
 ";
 
+/// Extend the key's expiry to `ARGV[2]` ms only if it still holds our marker.
+const RENEW: &str = r"
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return 0
+";
+
 /// Delete the key only if it still holds our marker.
 const RELEASE: &str = r"
 if redis.call('GET', KEYS[1]) == ARGV[1] then
@@ -46,11 +62,12 @@ return 0
 
 /// An idempotency store in Redis, shared by every instance of a service.
 ///
-/// Cheap to clone; clones share one multiplexed connection that reconnects by itself. Register
-/// it under a name at start-up with [`register_store`](super::register_store).
+/// Cheap to clone; clones share one [`RedisConnection`] (one multiplexed connection per server,
+/// reconnecting by itself), however many calls run at once. Register it under a name at
+/// start-up with [`register_store`](super::register_store).
 #[derive(Clone)]
 pub struct RedisStore {
-    connection: ConnectionManager,
+    connection: RedisConnection,
     scripts: Arc<Scripts>,
     /// `Redis at {url}`, for error messages.
     target: Arc<str>,
@@ -59,6 +76,7 @@ pub struct RedisStore {
 struct Scripts {
     claim: Script,
     complete: Script,
+    renew: Script,
     release: Script,
 }
 
@@ -68,49 +86,56 @@ impl std::fmt::Debug for RedisStore {
     }
 }
 
-/// How long one command may take before the call fails with [`crate::Error::Store`].
-const RESPONSE_TIMEOUT: Duration = Duration::from_secs(1);
-/// How long connecting may take.
-const CONNECTION_TIMEOUT: Duration = Duration::from_secs(1);
-
 impl RedisStore {
-    /// Connects to the Redis at `url` (`redis://host:port/db`).
+    /// Connects to the Redis at `url` (`redis://[user:password@]host:port/db`, `rediss://` with
+    /// the `redis-tls` feature) with the default [`RedisConfig`].
     ///
     /// Commands time out after one second and a lost connection is retried a few times, so an
     /// unreachable Redis fails calls within a few seconds with [`crate::Error::Store`] instead
-    /// of hanging them. For other settings build the [`ConnectionManager`] yourself and use
-    /// [`RedisStore::new`].
+    /// of hanging them.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
-        let target = format!("Redis at {url}");
-        let client = Client::open(url).map_err(|e| error(&target, "bad URL", &e))?;
-        let config = ConnectionManagerConfig::new()
-            .set_response_timeout(Some(RESPONSE_TIMEOUT))
-            .set_connection_timeout(Some(CONNECTION_TIMEOUT))
-            .set_number_of_retries(2);
-        let connection = ConnectionManager::new_with_config(client, config)
-            .await
-            .map_err(|e| error(&target, "connecting failed", &e))?;
-        let mut store = Self::new(connection);
-        store.target = target.into();
-        Ok(store)
+        Self::connect_with(&RedisConfig::new(url)).await
     }
 
-    /// A store over an existing connection.
+    /// Connects as `config` says: TLS with a private CA, a cluster, other timeouts.
+    pub async fn connect_with(config: &RedisConfig) -> Result<Self, StoreError> {
+        Ok(Self::with_connection(RedisConnection::connect(config).await?))
+    }
+
+    /// As [`connect_with`](Self::connect_with), connecting on first use: starts while Redis is
+    /// down (see [`RedisConnection::connect_lazy`]).
+    pub fn connect_lazy(config: &RedisConfig) -> Result<Self, StoreError> {
+        Ok(Self::with_connection(RedisConnection::connect_lazy(config)?))
+    }
+
+    /// A store over an existing [`ConnectionManager`].
     pub fn new(connection: ConnectionManager) -> Self {
+        Self::with_connection(RedisConnection::from_manager(connection))
+    }
+
+    /// A store over a [`RedisConnection`] (which other Redis users, such as a rate limiter,
+    /// may share).
+    pub fn with_connection(connection: RedisConnection) -> Self {
         Self {
+            target: connection.target().into(),
             connection,
             scripts: Arc::new(Scripts {
                 claim: Script::new(CLAIM),
                 complete: Script::new(COMPLETE),
+                renew: Script::new(RENEW),
                 release: Script::new(RELEASE),
             }),
-            target: "Redis".into(),
         }
+    }
+
+    /// The connection the store runs its scripts over.
+    pub fn connection(&self) -> &RedisConnection {
+        &self.connection
     }
 }
 
 fn error(target: &str, what: &str, e: &redis::RedisError) -> StoreError {
-    StoreError::new(format!("{target}: {what}: {e}"))
+    StoreError::new(format!("{target}: {what}: {}", connect::redact(&e.to_string())))
 }
 
 /// Milliseconds for `PX`, at least 1 (Redis rejects `PX 0`).
@@ -185,6 +210,27 @@ impl SharedStore for RedisStore {
                 .await
                 .map_err(|e| error(&self.target, "storing the result failed", &e))?;
             Ok(stored == 1)
+        })
+    }
+
+    fn renew<'a>(
+        &'a self,
+        key: &'a str,
+        marker: &'a str,
+        lease: Duration,
+    ) -> StoreFuture<'a, bool> {
+        Box::pin(async move {
+            let mut con = self.connection.clone();
+            let renewed: i64 = self
+                .scripts
+                .renew
+                .key(key)
+                .arg(tagged(MARKER, marker.as_bytes()))
+                .arg(millis(lease))
+                .invoke_async(&mut con)
+                .await
+                .map_err(|e| error(&self.target, "renewing the lease failed", &e))?;
+            Ok(renewed == 1)
         })
     }
 

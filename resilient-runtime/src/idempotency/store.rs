@@ -38,6 +38,22 @@ pub trait SharedStore: Send + Sync + 'static {
         ttl: Duration,
     ) -> StoreFuture<'a, bool>;
 
+    /// Atomically: if `key` still holds `marker`, makes it expire `lease` from now and returns
+    /// `true`; otherwise (the lease ran out, another call took the key) returns `false`.
+    ///
+    /// Called every third of the lease while a body runs. The default cannot renew and says so
+    /// with an error: a body that outlives the lease then fails (it never loses exclusivity
+    /// silently).
+    fn renew<'a>(
+        &'a self,
+        key: &'a str,
+        marker: &'a str,
+        lease: Duration,
+    ) -> StoreFuture<'a, bool> {
+        let _ = (key, marker, lease);
+        Box::pin(async { Err(StoreError::new("this store cannot renew leases")) })
+    }
+
     /// Deletes `key` if it still holds `marker`, so that the next call runs the body.
     fn release<'a>(&'a self, key: &'a str, marker: &'a str) -> StoreFuture<'a, ()>;
 }

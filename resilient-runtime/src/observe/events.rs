@@ -183,3 +183,21 @@ pub(crate) fn recorder_panicked_recording() {
         "metrics: the recorder panicked while recording; this policy's metrics are off from now on"
     );
 }
+
+#[cold]
+pub(crate) fn idempotency_store_fallback(policy: &PolicyName, error: &dyn Display) {
+    #[cfg(feature = "tracing")]
+    tracing::warn!(
+        policy = %policy, kind = kind::IDEMPOTENCY, %error,
+        "idempotency: shared store failed; on_store_error = \"local\": using the in-process store"
+    );
+}
+
+#[cold]
+pub(crate) fn idempotency_lease_lost(policy: &PolicyName, why: &dyn Display) {
+    #[cfg(feature = "tracing")]
+    tracing::warn!(
+        policy = %policy, kind = kind::IDEMPOTENCY, %why,
+        "idempotency: lease lost while the body ran; a duplicate may have run; result not stored"
+    );
+}
