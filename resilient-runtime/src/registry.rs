@@ -128,6 +128,9 @@ fn duplicates(policies: &[PolicySnapshot]) -> Vec<Duplicate> {
 pub struct PolicySnapshot {
     /// The policy's name (by default `module::path::function` or `module::path::Type::method`).
     pub name: String,
+    /// Every setting with its effective value and where it came from (compiled in, a file, the
+    /// environment, the API): see [`config`](crate::config).
+    pub settings: Vec<crate::config::SettingView>,
     /// What the policy is and its current state.
     pub state: PolicyState,
 }

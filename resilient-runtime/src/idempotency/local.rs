@@ -224,7 +224,7 @@ impl LocalStore {
                     Slot {
                         value: Arc::new(value.clone()),
                         fingerprint,
-                        expires_at: now + policy.ttl,
+                        expires_at: now + policy.tuned.get().ttl,
                     },
                     now,
                 ))
