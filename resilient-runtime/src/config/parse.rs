@@ -62,27 +62,15 @@ pub(crate) fn parse(text: &str) -> Result<Vec<Entry>, Vec<Problem>> {
                     .and_then(|(index, k)| k.ty.parse(value_of(value)).map(|v| (index, v)));
                 match parsed {
                     Ok(pair) => set.push(pair),
-                    Err(why) => problems.push(Problem::new(
-                        Some(table.clone()),
-                        Some(key.clone()),
-                        with_allowed(why, kind, key),
-                    )),
+                    Err(why) => {
+                        problems.push(Problem::new(Some(table.clone()), Some(key.clone()), why))
+                    }
                 }
             }
             entries.push(Entry { pattern: pattern.clone(), kind, keys: set });
         }
     }
     if problems.is_empty() { Ok(entries) } else { Err(problems) }
-}
-
-/// A bad value's message, plus what the key accepts when the message alone may not say it.
-fn with_allowed(why: String, kind: &Kind, key: &str) -> String {
-    match kind.key(key) {
-        Ok((_, k)) if !why.contains("expected") && !why.contains("write") => {
-            format!("{why} (`{key}`: {})", k.help)
-        }
-        _ => why,
-    }
 }
 
 fn value_of(value: &toml::Value) -> Value<'_> {
