@@ -55,7 +55,8 @@ pub fn display(d: Duration) -> String {
     if n == 0 {
         return "0s".into();
     }
-    let (name, unit) = UNITS.iter().find(|(_, unit)| n.is_multiple_of(*unit)).copied().unwrap_or(("ns", 1));
+    let (name, unit) =
+        UNITS.iter().find(|(_, unit)| n.is_multiple_of(*unit)).copied().unwrap_or(("ns", 1));
     format!("{}{name}", n / unit)
 }
 

@@ -9,6 +9,9 @@ use notify::{EventKind, RecursiveMode, Watcher as _};
 
 use super::{Applied, ConfigError, Origin, Problem, load_as};
 
+/// How long after a change the file is read.
+const SETTLE: Duration = Duration::from_millis(50);
+
 /// Reloads a configuration file on every change, for as long as it is kept; see [`watch`].
 pub struct Watcher {
     _watcher: notify::RecommendedWatcher,
@@ -48,6 +51,9 @@ pub fn watch(path: impl AsRef<Path>) -> Result<Watcher, ConfigError> {
         if !event.paths.iter().any(|p| same_file(p, &watched)) {
             return;
         }
+        // Let a writer finish: a file written in several steps is read once it is whole (later
+        // events for the same text are ignored below).
+        std::thread::sleep(SETTLE);
         reload(&watched, &mut last, &tx);
     };
     let fail = |e: notify::Error| {
