@@ -495,6 +495,28 @@ mod tests {
     }
 
     #[test]
+    fn overrides_keep_the_state_underneath_through_transitions() {
+        let m = machine(2);
+        m.retune(Config { mode: Mode::Reject, ..*m.config() });
+        assert_eq!(m.acquire(|| 0), Err(Rejected { retry_after_us: 10 }), "forced open");
+        m.retune(Config { mode: Mode::Bypass, ..*m.config() });
+        let (ticket, _) = m.acquire(|| 0).unwrap();
+        assert_eq!(ticket, Ticket::Bypass);
+        assert_eq!(m.failure(ticket, || 0), None, "a bypassed call records nothing");
+        // Back to normal: failures open the circuit; a transition keeps the bit as it was.
+        m.retune(Config { mode: Mode::Normal, ..*m.config() });
+        assert_eq!(m.acquire(|| 0), Ok((Ticket::Closed, None)));
+        let _ = m.failure(Ticket::Closed, || 1_000);
+        m.retune(Config { mode: Mode::Bypass, ..*m.config() });
+        assert!(matches!(m.failure(Ticket::Closed, || 2_000), Some(Transition::Opened { .. })));
+        assert_eq!(m.mode(), Mode::Bypass, "the override survives the transition");
+        assert_eq!(m.kind(|| 2_000), Kind::Open);
+        assert_eq!(m.acquire(|| 3_000).map(|(t, _)| t), Ok(Ticket::Bypass));
+        m.retune(Config { mode: Mode::Normal, ..*m.config() });
+        assert_eq!(m.acquire(|| 3_000), Err(Rejected { retry_after_us: 9 }), "open as it was");
+    }
+
+    #[test]
     fn open_stamps_wrap_at_48_bits() {
         assert_eq!(elapsed_us(PAYLOAD_MASK - 2, 5), 8);
         assert_eq!(elapsed_us(7, 7), 0);

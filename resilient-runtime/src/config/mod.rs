@@ -42,6 +42,9 @@ mod parse;
 mod tuning;
 mod watch;
 
+#[cfg(test)]
+mod tests;
+
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, Once, OnceLock, Weak};
 
@@ -149,7 +152,7 @@ fn install(origin: Origin, entries: Vec<Entry>, add: bool) -> Result<Applied, Co
     st.live.retain(|w| w.strong_count() > 0);
     let mut layers = st.layers.clone();
     match layers.iter_mut().find(|(o, _)| *o == origin) {
-        Some((_, old)) if add => old.extend(entries.iter().cloned()),
+        Some((_, old)) if add => merge(old, &entries),
         Some((_, old)) => *old = entries.clone(),
         None => layers.push((origin.clone(), entries.clone())),
     }
@@ -196,6 +199,23 @@ fn install(origin: Origin, entries: Vec<Entry>, add: bool) -> Result<Applied, Co
     #[cfg(feature = "tracing")]
     tracing::info!(source = ?origin, matched = applied.matched.len(), pending = applied.pending.len(), "configuration applied");
     Ok(applied)
+}
+
+/// Adds `new` to `old`: a table already there takes the new values of its keys (so repeated
+/// calls to [`apply`] do not pile up tables).
+fn merge(old: &mut Vec<Entry>, new: &[Entry]) {
+    for entry in new {
+        match old.iter_mut().find(|e| e.pattern == entry.pattern && e.kind.name == entry.kind.name)
+        {
+            Some(existing) => {
+                for &(index, value) in &entry.keys {
+                    existing.keys.retain(|(i, _)| *i != index);
+                    existing.keys.push((index, value));
+                }
+            }
+            None => old.push(entry.clone()),
+        }
+    }
 }
 
 /// The settings of policy `name` with compiled settings `inline` under `layers`.

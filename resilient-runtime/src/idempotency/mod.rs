@@ -35,6 +35,9 @@ mod store;
 mod text;
 mod tuned;
 
+#[cfg(test)]
+pub(crate) use tuned::tuning as tuned_defaults;
+
 use std::fmt::{self, Display};
 use std::future::Future;
 use std::sync::Arc;
@@ -300,7 +303,9 @@ impl Idempotency {
     {
         let inner = &*self.inner;
         async move {
-            if !inner.tuned.get().enabled {
+            // The one read of the settings for this call.
+            let tuned = inner.tuned.get();
+            if !tuned.enabled {
                 return fut.await;
             }
             let key = key.0?;
@@ -310,7 +315,7 @@ impl Idempotency {
                      call `guard_shared`, not `guard`"
                 )));
             }
-            inner.local.guard(inner, key.as_str(), fingerprint, fut).await
+            inner.local.guard(inner, tuned.ttl, key.as_str(), fingerprint, fut).await
         }
     }
 

@@ -24,6 +24,9 @@
 mod budget;
 mod tuned;
 
+#[cfg(test)]
+pub(crate) use tuned::tuning as tuned_defaults;
+
 use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};

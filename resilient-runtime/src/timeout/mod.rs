@@ -40,6 +40,9 @@ mod histogram;
 mod rule;
 mod tuned;
 
+#[cfg(test)]
+pub(crate) use tuned::tuning as tuned_defaults;
+
 use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
