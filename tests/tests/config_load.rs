@@ -49,9 +49,14 @@ async fn no_call_sees_a_torn_mix_of_old_and_new_settings() {
             }
         }));
     }
-    let reloader = tokio::task::spawn_blocking(|| {
-        for i in 0..400 {
+    // Alternate until calls have run under each configuration many times over.
+    let watched = seen.clone();
+    let reloader = tokio::task::spawn_blocking(move || {
+        let mut i = 0u64;
+        while i < 400 || watched[0].load(SeqCst) < 1000 || watched[2].load(SeqCst) < 1000 {
             config::apply(if i % 2 == 0 { A } else { B }).unwrap();
+            i += 1;
+            std::thread::yield_now();
         }
     });
     tokio::time::timeout(Duration::from_secs(60), reloader).await.unwrap().unwrap();
