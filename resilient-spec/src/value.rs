@@ -97,6 +97,23 @@ pub enum Setting {
     Unset,
 }
 
+impl Setting {
+    /// The number of a [`Setting::Count`].
+    pub fn count(self) -> Option<u64> {
+        if let Setting::Count(n) = self { Some(n) } else { None }
+    }
+
+    /// The duration of a [`Setting::Duration`].
+    pub fn duration(self) -> Option<Duration> {
+        if let Setting::Duration(d) = self { Some(d) } else { None }
+    }
+
+    /// The number of a [`Setting::Number`].
+    pub fn number(self) -> Option<f64> {
+        if let Setting::Number(x) = self { Some(x) } else { None }
+    }
+}
+
 impl fmt::Display for Setting {
     /// The value as a configuration file would write it (strings without their quotes).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -131,29 +131,10 @@ impl Keys {
     }
 }
 
-/// The valid key nearest to a misspelt one, if it is near enough to be the likely intent.
+/// The valid key nearest to a misspelt one, if it is near enough to be the likely intent (the
+/// rule configuration files get too).
 fn closest<'a>(name: &str, valid: &[&'a str]) -> Option<&'a str> {
-    valid
-        .iter()
-        .map(|v| (edit_distance(name, v), *v))
-        .filter(|(d, v)| *d <= 2.max(v.len() / 3))
-        .min()
-        .map(|(_, v)| v)
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let cur = row[j + 1];
-            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
-            prev = cur;
-        }
-    }
-    row[b.len()]
+    resilient_spec::suggest::closest(name, valid.iter().copied())
 }
 
 /// A `name = "..."` value: a non-empty string.
@@ -165,7 +146,7 @@ pub(crate) fn policy_name(value: &Expr) -> syn::Result<LitStr> {
     Ok(lit)
 }
 
-pub(crate) use values::{duration, lit_float, lit_int, lit_str};
+pub(crate) use values::{duration, lit_int, lit_str, setting};
 
 #[cfg(test)]
 mod tests {
