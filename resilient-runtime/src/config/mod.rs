@@ -50,6 +50,8 @@ use std::sync::{Arc, Mutex, MutexGuard, Once, OnceLock, Weak};
 
 pub use error::{Applied, ConfigError, Matched, Problem};
 pub(crate) use live::Live;
+/// The policy kinds' declarations: every key configuration accepts, its type, default and help.
+pub use resilient_spec as spec;
 pub(crate) use tuning::Tuning;
 pub use tuning::{SettingView, Source};
 pub use watch::{Watcher, watch};
@@ -253,6 +255,7 @@ pub(crate) fn attach<P: Tunable>(policy: &Arc<P>) {
         }
     }
     let weak: Weak<dyn Tunable> = Arc::downgrade(policy) as Weak<P> as _;
+    st.live.retain(|w| w.strong_count() > 0);
     st.live.push(weak);
 }
 
