@@ -54,7 +54,7 @@ async fn no_call_sees_a_torn_mix_of_old_and_new_settings() {
     let reloader = tokio::task::spawn_blocking(move || {
         let mut i = 0u64;
         while i < 400 || watched[0].load(SeqCst) < 1000 || watched[2].load(SeqCst) < 1000 {
-            config::apply(if i % 2 == 0 { A } else { B }).unwrap();
+            config::apply(if i.is_multiple_of(2) { A } else { B }).unwrap();
             i += 1;
             std::thread::yield_now();
         }
