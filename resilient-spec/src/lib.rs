@@ -19,6 +19,7 @@
 
 pub mod duration;
 pub mod kind;
+mod kinds;
 pub mod metrics;
 pub mod suggest;
 pub mod value;
