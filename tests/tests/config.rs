@@ -114,6 +114,20 @@ mod histogram {
         Ok(())
     }
 
+    #[timeout("p50*2", name = "cfg.floor")]
+    async fn floored() -> Result<(), AppError> {
+        Ok(())
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_configured_max_below_the_default_floor_lowers_it_as_in_source() {
+        floored().await.unwrap();
+        config::apply("[\"cfg.floor\".timeout]\nmax = \"10ms\"").unwrap();
+        let t = resilient::registry::snapshot().timeout("cfg.floor").unwrap().clone();
+        let s = t.settings.unwrap();
+        assert_eq!((s.min, s.max), (Duration::from_millis(10), Duration::from_millis(10)));
+    }
+
     #[tokio::test(start_paused = true)]
     async fn latency_samples_stay_and_the_new_rule_applies_to_them_at_once() {
         for _ in 0..10 {

@@ -59,6 +59,11 @@ impl Tuning {
         self.values[self.kind.index(key)].0
     }
 
+    /// Where `key`'s value came from.
+    pub(crate) fn source(&self, key: &str) -> Source {
+        self.values[self.kind.index(key)].1
+    }
+
     pub(crate) fn count(&self, key: &str) -> u64 {
         match self.get(key) {
             Setting::Count(n) => n,

@@ -7,7 +7,7 @@ use resilient_spec::{self as spec, Setting};
 use super::Inner;
 use super::adaptive::{Adaptive, Params};
 use super::rule::{AdaptiveSettings, TimeoutRule};
-use crate::config::{Tunable, Tuning};
+use crate::config::{Source, Tunable, Tuning};
 
 /// What a call reads, all at once (one atomic load).
 #[derive(Debug)]
@@ -47,10 +47,16 @@ fn decode(t: &Tuning) -> (TimeoutRule, AdaptiveSettings) {
         Setting::Rule(spec::Rule::Fixed(d)) => TimeoutRule::Fixed(d),
         other => unreachable!("`rule` holds {other:?}"),
     };
+    let max = t.duration("max");
+    let mut min = t.duration("min");
+    // As the builder's `max`: a configured ceiling below the compiled floor lowers the floor.
+    if max < min && t.source("min") == Source::Inline {
+        min = max;
+    }
     let settings = AdaptiveSettings {
         initial: t.duration("initial"),
-        min: t.duration("min"),
-        max: t.duration("max"),
+        min,
+        max,
         warmup: t.count("warmup").min(u64::from(u32::MAX)) as u32,
         window: t.duration("window"),
     };

@@ -26,7 +26,7 @@ pub const TIMEOUT: Kind = Kind {
         Key {
             name: "min",
             ty: Type::Duration { allow_zero: false },
-            default: Setting::Duration(Duration::from_millis(1)),
+            default: Setting::Duration(Duration::from_millis(20)),
             help: "the lowest adaptive value",
         },
         Key {
