@@ -10,20 +10,12 @@ use tokio::time::{advance, sleep};
 
 /// The effective value and source of `key` for policy `name` of `kind`, from the registry.
 fn setting(name: &str, kind: &str, key: &str) -> (String, String) {
-    let snap = serde_json::to_value(resilient::registry::snapshot()).unwrap();
-    let policy = snap["policies"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["name"] == name && p["state"]["kind"] == kind)
-        .unwrap_or_else(|| panic!("{name} ({kind}) not listed"));
-    let s = policy["settings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["key"] == key)
-        .unwrap_or_else(|| panic!("{name}: no setting {key}"));
-    (s["value"].as_str().unwrap().to_owned(), s["source"].as_str().unwrap().to_owned())
+    let snap = resilient::registry::snapshot();
+    let policy = snap.policy(name, kind).unwrap_or_else(|| panic!("{name} ({kind}) not listed"));
+    let s = policy.setting(key).unwrap_or_else(|| panic!("{name}: no setting {key}"));
+    // The serialised form carries the source as configuration names it.
+    let source = serde_json::to_value(s.source).unwrap();
+    (s.value.clone(), source.as_str().unwrap().to_owned())
 }
 
 fn rejected(r: &Result<(), AppError>) -> bool {
@@ -170,7 +162,7 @@ mod store {
         config::apply("[\"cfg.idem\".idempotent]\nenabled = true").unwrap();
         assert_eq!(charge(7).await, Ok(0), "enabled again: the store kept the first result");
         assert_eq!(RUNS.load(SeqCst), 2);
-        assert_eq!(setting("cfg.idem", "idempotency", "ttl"), ("2h".into(), "api".into()));
+        assert_eq!(setting("cfg.idem", "idempotent", "ttl"), ("2h".into(), "api".into()));
     }
 }
 
