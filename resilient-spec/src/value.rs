@@ -171,7 +171,7 @@ pub enum Type {
     OptionalDuration,
     /// A timeout rule: a duration or `"pNN*K"`.
     Rule,
-    /// A failure share in (0, 1].
+    /// A failure share in (0, 1], or `"off"` (count failures against `threshold` instead).
     FailureRate,
     /// A jitter: a fraction from 0 to 1, or `"full"`, `"equal"`, `"none"`.
     Jitter,
@@ -220,6 +220,9 @@ impl Type {
             },
             Type::Rule => rule(value).map(Setting::Rule),
             Type::FailureRate => {
+                if value == Value::Str("off") {
+                    return Ok(Setting::Unset);
+                }
                 let f = number(value)
                     .ok_or("expected a failure share in (0, 1], like `failure_rate = 0.5`")?;
                 if f > 0.0 && f <= 1.0 {

@@ -83,6 +83,10 @@ mod counted {
         }
         config::apply("[\"cfg.count\".circuit_breaker]\nthreshold = 4").unwrap();
         assert_eq!(failures(), 2, "counted failures stay");
+        config::apply("[\"cfg.count\".circuit_breaker]\nfailure_rate = 0.5\nmin_calls = 100")
+            .unwrap();
+        assert_eq!(failures(), 2, "switching the trip rule keeps them too");
+        config::apply("[\"cfg.count\".circuit_breaker]\nfailure_rate = \"off\"").unwrap();
         let _ = call().await;
         assert_eq!(
             resilient::registry::snapshot().breaker("cfg.count").unwrap().state,

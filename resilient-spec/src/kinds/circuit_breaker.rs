@@ -49,7 +49,7 @@ pub const CIRCUIT_BREAKER: Kind = Kind {
             name: "failure_rate",
             ty: Type::FailureRate,
             default: Setting::Unset,
-            help: "open on this share of failures in `window` (with `min_calls`) instead of `threshold`",
+            help: "open on this share of failures in `window` (with `min_calls`) instead of `threshold`; \"off\" goes back to `threshold`",
         },
         Key {
             name: "min_calls",
