@@ -288,6 +288,25 @@ mod later {
     }
 }
 
+mod misfit {
+    use super::*;
+
+    #[retry(max = 2, base = "1s", name = "cfg::misfit::late")]
+    async fn late() -> Result<(), AppError> {
+        Ok(())
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_later_policy_the_configuration_does_not_fit_keeps_its_own_and_blocks_nothing() {
+        config::apply("[\"cfg::misfit::*\".retry]\nmax_delay = \"100ms\"\nmax = 4").unwrap();
+        late().await.unwrap();
+        // `max_delay` below its `base`: it keeps its compiled settings, all of them.
+        assert_eq!(setting("cfg::misfit::late", "retry", "max"), ("2".into(), "inline".into()));
+        // Unrelated configuration still applies.
+        config::apply("[\"cfg::misfit::other\".retry]\nmax = 5").unwrap();
+    }
+}
+
 mod disabled {
     use super::*;
 

@@ -164,11 +164,18 @@ fn install(origin: Origin, entries: Vec<Entry>, add: bool) -> Result<Applied, Co
     for policy in &live {
         let tuning = resolve(&layers, policy.name(), policy.inline());
         match policy.check(&tuning) {
-            Ok(()) => next.push(tuning),
+            Ok(()) => next.push(Some(tuning)),
             Err(why) => {
-                let table = format!("[\"{}\".{}]", policy.name(), tuning.kind.name);
-                problems.push(Problem::new(Some(table), None, why));
-                next.push(tuning);
+                let named = entries.iter().any(|e| {
+                    e.kind.name == tuning.kind.name && parse::matches(&e.pattern, policy.name())
+                });
+                if named {
+                    let table = format!("[\"{}\".{}]", policy.name(), tuning.kind.name);
+                    problems.push(Problem::new(Some(table), None, why));
+                }
+                // Otherwise an earlier source's settings never fit this policy (it was built
+                // after them and kept its own, see `attach`): it keeps what it has.
+                next.push(None);
             }
         }
     }
@@ -176,7 +183,9 @@ fn install(origin: Origin, entries: Vec<Entry>, add: bool) -> Result<Applied, Co
         return Err(ConfigError::new(origin.file(), problems));
     }
     for (policy, tuning) in live.iter().zip(next) {
-        if policy.current() != tuning {
+        if let Some(tuning) = tuning
+            && policy.current() != tuning
+        {
             policy.retune(tuning);
         }
     }
