@@ -68,8 +68,15 @@ impl Keys {
         let name = key.unraw().to_string();
         if !self.valid.contains(&name.as_str()) {
             let valid = self.valid.join(", ");
+            let run_time_only = resilient_spec::kind(self.attr)
+                .is_ok_and(|kind| kind.keys.iter().any(|k| k.name == name));
             let hint = match self.renamed.iter().find(|(old, _)| *old == name) {
                 Some((_, advice)) => format!("; {advice}"),
+                None if run_time_only => format!(
+                    "; `{name}` is an operator's setting: set it at run time with a configuration \
+                     table `[\"<policy name>\".{}]` (see `resilient::config`), not in source",
+                    self.attr
+                ),
                 None => match closest(&name, self.valid) {
                     Some(near) => format!("; did you mean `{near}`?"),
                     None => String::new(),
