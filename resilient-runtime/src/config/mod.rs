@@ -31,7 +31,7 @@
 //! - Each source replaces what it set before: reloading a file from which a key was removed
 //!   puts that key back to its compiled value. [`apply`] adds to what earlier `apply` calls set.
 //!   Where sources disagree, the one applied last wins; within one source, an exact name wins
-//!   over a glob, and a longer glob over a shorter one.
+//!   over a glob, a longer glob over a shorter one, and a later table over an earlier one.
 //! - `RESILIENT_CONFIG=path` is loaded when the first policy is built.
 //! - Calls read their policy's settings with one atomic load; a call sees the old settings or
 //!   the new ones, never a mix.

@@ -2,6 +2,8 @@
 
 use resilient_spec::{CIRCUIT_BREAKER, IDEMPOTENT, RETRY, TIMEOUT};
 
+use resilient_spec::Setting;
+
 use super::Tuning;
 use crate::backoff::Schedule;
 use crate::breaker::BreakerSettings;
@@ -53,4 +55,25 @@ fn repeated_applies_do_not_pile_up_tables() {
     let ours: Vec<_> = api.1.iter().filter(|e| e.pattern == "config.tests.pile").collect();
     assert_eq!(ours.len(), 1);
     assert_eq!(ours[0].keys, [(0, resilient_spec::Setting::Count(4))]);
+}
+
+#[test]
+fn every_default_reads_back_through_a_configuration_file() {
+    for kind in resilient_spec::KINDS {
+        let mut text = format!("[\"config.tests.defaults\".{}]\n", kind.name);
+        for key in kind.keys {
+            let shown = key.default.to_string();
+            let literal = match key.default {
+                Setting::Count(_) | Setting::Number(_) | Setting::Bool(_) => shown,
+                Setting::Jitter(resilient_spec::Jitter::Proportional(_)) => shown,
+                _ => format!("\"{shown}\""),
+            };
+            text.push_str(&format!("{} = {literal}\n", key.name));
+        }
+        let entries = super::parse::parse(&text).unwrap_or_else(|p| panic!("{text}\n{p:?}"));
+        let mut keys = entries[0].keys.clone();
+        keys.sort_by_key(|(index, _)| *index);
+        let parsed: Vec<Setting> = keys.iter().map(|(_, v)| *v).collect();
+        assert_eq!(parsed, kind.defaults(), "{text}");
+    }
 }
