@@ -30,8 +30,10 @@
 //!   histograms, retry budgets and idempotency stores stay. Only settings change.
 //! - Each source replaces what it set before: reloading a file from which a key was removed
 //!   puts that key back to its compiled value. [`apply`] adds to what earlier `apply` calls set.
-//!   Where sources disagree, the one applied last wins; within one source, an exact name wins
-//!   over a glob, a longer glob over a shorter one, and a later table over an earlier one.
+//!   Sources stack in the order they were first applied (typically `RESILIENT_CONFIG`, then
+//!   files, then [`apply`]); where they disagree the later one wins, and a reload keeps its
+//!   source's place. Within one source, an exact name wins over a glob, a longer glob over a
+//!   shorter one, and a later table over an earlier one.
 //! - `RESILIENT_CONFIG=path` is loaded when the first policy is built.
 //! - Calls read their policy's settings with one atomic load; a call sees the old settings or
 //!   the new ones, never a mix.
