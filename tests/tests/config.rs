@@ -421,6 +421,24 @@ mod files {
         std::fs::remove_file(&path).unwrap();
     }
 
+    #[retry(max = 3, base = "1ms", name = "cfg.file.precedence")]
+    async fn ranked() -> Result<(), AppError> {
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn apply_wins_over_a_file_whatever_the_order() {
+        ranked().await.unwrap();
+        let path = temp("precedence");
+        config::apply("[\"cfg.file.precedence\".retry]\nmax = 6").unwrap();
+        std::fs::write(&path, "[\"cfg.file.precedence\".retry]\nmax = 5\nbase = \"2ms\"\n")
+            .unwrap();
+        config::load(&path).unwrap();
+        assert_eq!(setting("cfg.file.precedence", "retry", "max"), ("6".into(), "api".into()));
+        assert_eq!(setting("cfg.file.precedence", "retry", "base"), ("2ms".into(), "file".into()));
+        std::fs::remove_file(&path).unwrap();
+    }
+
     #[test]
     fn a_bad_file_is_named_in_the_error() {
         let path = temp("bad");

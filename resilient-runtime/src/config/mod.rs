@@ -30,10 +30,10 @@
 //!   histograms, retry budgets and idempotency stores stay. Only settings change.
 //! - Each source replaces what it set before: reloading a file from which a key was removed
 //!   puts that key back to its compiled value. [`apply`] adds to what earlier `apply` calls set.
-//!   Sources stack in the order they were first applied (typically `RESILIENT_CONFIG`, then
-//!   files, then [`apply`]); where they disagree the later one wins, and a reload keeps its
-//!   source's place. Within one source, an exact name wins over a glob, a longer glob over a
-//!   shorter one, and a later table over an earlier one.
+//!   Where sources disagree, [`apply`] wins over files, and files over `RESILIENT_CONFIG`;
+//!   between two files, the one loaded later the first time (a reload keeps its place). Within
+//!   one source, an exact name wins over a glob, a longer glob over a shorter one, and a later
+//!   table over an earlier one.
 //! - `RESILIENT_CONFIG=path` is loaded when the first policy is built.
 //! - Calls read their policy's settings with one atomic load; a call sees the old settings or
 //!   the new ones, never a mix.
@@ -91,6 +91,15 @@ impl Origin {
             Origin::File(_) => Source::File,
         }
     }
+    /// Where the source stacks: the environment's file under files under [`apply`].
+    fn rank(&self) -> u8 {
+        match self {
+            Origin::Env(_) => 0,
+            Origin::File(_) => 1,
+            Origin::Api => 2,
+        }
+    }
+
     fn file(&self) -> Option<PathBuf> {
         match self {
             Origin::Api => None,
@@ -158,7 +167,11 @@ fn install(origin: Origin, entries: Vec<Entry>, add: bool) -> Result<Applied, Co
     match layers.iter_mut().find(|(o, _)| *o == origin) {
         Some((_, old)) if add => merge(old, &entries),
         Some((_, old)) => *old = entries.clone(),
-        None => layers.push((origin.clone(), entries.clone())),
+        None => {
+            layers.push((origin.clone(), entries.clone()));
+            // Stable: files keep the order they were first loaded in.
+            layers.sort_by_key(|(o, _)| o.rank());
+        }
     }
     let live: Vec<Arc<dyn Tunable>> = st.live.iter().filter_map(Weak::upgrade).collect();
     let mut next = Vec::with_capacity(live.len());
