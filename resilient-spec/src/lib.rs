@@ -17,6 +17,7 @@
 //! assert!(breaker.key("treshold").unwrap_err().contains("did you mean `threshold`?"));
 //! ```
 
+mod check;
 pub mod duration;
 pub mod kind;
 mod kinds;
