@@ -108,16 +108,10 @@ impl RetryArgs {
                 "`backoff = \"decorrelated\"` is already randomised; remove `jitter` (or pick another backoff)",
             );
         }
-        if out.max_delay < out.base {
+        if let Err(message) = resilient_spec::check_delays(out.base, out.max_delay) {
             let at = max_delay_expr.as_ref().or(base_expr.as_ref());
             if let Some(at) = at {
-                errors.error(
-                    at,
-                    format!(
-                        "`max_delay` ({:?}) is shorter than `base` ({:?}): every delay would be cut to `max_delay`",
-                        out.max_delay, out.base
-                    ),
-                );
+                errors.error(at, message);
             }
         }
         let _ = backoff_expr;

@@ -108,10 +108,9 @@ impl TimeoutArgs {
             }
         }
         if let (Some((lo, _)), Some((hi, hi_expr))) = (&min, &max)
-            && lo.value > hi.value
+            && let Err(message) = resilient_spec::check_bounds(lo.value, hi.value)
         {
-            errors
-                .error(hi_expr, format!("`max` ({:?}) is below `min` ({:?})", hi.value, lo.value));
+            errors.error(hi_expr, message);
         }
         if let (Some(safe), Some(_)) = (&out.cancel_safe, &out.on_cancel)
             && safe.value

@@ -97,13 +97,7 @@ impl Tunable for Inner {
     }
 
     fn check(&self, t: &Tuning) -> Result<(), String> {
-        let (base, max_delay) = (t.duration("base"), t.duration("max_delay"));
-        if max_delay < base {
-            return Err(format!(
-                "`max_delay` ({max_delay:?}) is shorter than `base` ({base:?}): every delay would be cut to `max_delay`"
-            ));
-        }
-        Ok(())
+        spec::check_delays(t.duration("base"), t.duration("max_delay"))
     }
 
     fn retune(&self, tuning: Tuning) {

@@ -104,12 +104,10 @@ impl Tunable for Inner {
 
     fn check(&self, t: &Tuning) -> Result<(), String> {
         let (rule, s) = decode(t);
-        if let TimeoutRule::Adaptive { .. } = rule
-            && s.min > s.max
-        {
-            return Err(format!("`max` ({:?}) is below `min` ({:?})", s.max, s.min));
+        match rule {
+            TimeoutRule::Adaptive { .. } => spec::check_bounds(s.min, s.max),
+            TimeoutRule::Fixed(_) => Ok(()),
         }
-        Ok(())
     }
 
     fn retune(&self, tuning: Tuning) {

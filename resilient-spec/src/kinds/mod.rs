@@ -7,8 +7,8 @@ mod timeout;
 
 pub use circuit_breaker::CIRCUIT_BREAKER;
 pub use idempotent::IDEMPOTENT;
-pub use retry::RETRY;
-pub use timeout::TIMEOUT;
+pub use retry::{RETRY, check_delays};
+pub use timeout::{TIMEOUT, check_bounds};
 
 use crate::kind::Key;
 use crate::value::{Setting, Type};

@@ -59,3 +59,13 @@ pub const RETRY: Kind = Kind {
     fixed: &[super::WHEN, super::NAME],
     metrics: &[metrics::CALLS, metrics::RETRIES, metrics::DURATION],
 };
+
+/// The check across `base` and `max_delay`, in the attribute and in configuration alike.
+pub fn check_delays(base: Duration, max_delay: Duration) -> Result<(), String> {
+    if max_delay < base {
+        return Err(format!(
+            "`max_delay` ({max_delay:?}) is shorter than `base` ({base:?}): every delay would be cut to `max_delay`"
+        ));
+    }
+    Ok(())
+}

@@ -57,3 +57,11 @@ pub const TIMEOUT: Kind = Kind {
     fixed: &[super::NAME],
     metrics: &[metrics::CALLS, metrics::TIMEOUT_LIMIT, metrics::DURATION],
 };
+
+/// The check across `min` and `max`, in the attribute and in configuration alike.
+pub fn check_bounds(min: Duration, max: Duration) -> Result<(), String> {
+    if min > max {
+        return Err(format!("`max` ({max:?}) is below `min` ({min:?})"));
+    }
+    Ok(())
+}
