@@ -96,8 +96,8 @@ impl RetryBudget {
         }
     }
 
-    /// Records a call, depositing `ratio`'s share of a token (a configured ratio rather than the
-    /// one the budget was built with); see [`deposit_for`].
+    /// Records a call, depositing `amount` (from [`deposit_for`] of a configured ratio rather
+    /// than the one the budget was built with).
     #[inline]
     pub(crate) fn deposit_amount(&self, amount: i64) {
         if self.balance.load(Relaxed) < self.max_balance {

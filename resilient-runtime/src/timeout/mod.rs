@@ -213,7 +213,7 @@ impl Timeout {
         self.inner.name.as_str()
     }
 
-    /// The rule the policy was built with.
+    /// The rule in force: as built, or as [configuration](crate::config) set it.
     pub fn rule(&self) -> TimeoutRule {
         self.inner.rule()
     }
