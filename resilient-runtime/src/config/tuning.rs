@@ -11,7 +11,7 @@ use serde::Serialize;
 pub enum Source {
     /// Compiled in: the attribute's value, or the default when the attribute leaves it out.
     Inline,
-    /// A file given to [`load`](super::load) or [`watch`](super::watch).
+    /// A file given to [`load`](super::load) or [`watch`](super::watch()).
     File,
     /// The file named by `RESILIENT_CONFIG`.
     Env,
