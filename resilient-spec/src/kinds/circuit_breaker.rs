@@ -71,5 +71,5 @@ pub const CIRCUIT_BREAKER: Kind = Kind {
         },
     ],
     fixed: &[super::WHEN, super::NAME],
-    metrics: &[metrics::CALLS, metrics::CIRCUIT_STATE, metrics::DURATION],
+    metrics: &[metrics::CALLS_TOTAL, metrics::CIRCUIT_STATE, metrics::CIRCUIT_TRANSITIONS_TOTAL],
 };

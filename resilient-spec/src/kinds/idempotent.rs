@@ -35,5 +35,9 @@ pub const IDEMPOTENT: Kind = Kind {
         ("max_entries", "the in-process store is sized when the policy is built"),
         super::NAME,
     ],
-    metrics: &[metrics::CALLS, metrics::DURATION],
+    metrics: &[
+        metrics::CALLS_TOTAL,
+        metrics::IDEMPOTENCY_JOINED_TOTAL,
+        metrics::IDEMPOTENCY_EVICTED_TOTAL,
+    ],
 };

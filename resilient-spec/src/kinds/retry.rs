@@ -57,7 +57,7 @@ pub const RETRY: Kind = Kind {
         super::ENABLED,
     ],
     fixed: &[super::WHEN, super::NAME],
-    metrics: &[metrics::CALLS, metrics::RETRIES, metrics::DURATION],
+    metrics: &[metrics::CALLS_TOTAL, metrics::RETRIES_TOTAL, metrics::RETRY_GAVE_UP_TOTAL],
 };
 
 /// The check across `base` and `max_delay`, in the attribute and in configuration alike.

@@ -55,7 +55,11 @@ pub const TIMEOUT: Kind = Kind {
         super::ENABLED,
     ],
     fixed: &[super::NAME],
-    metrics: &[metrics::CALLS, metrics::TIMEOUT_LIMIT, metrics::DURATION],
+    metrics: &[
+        metrics::CALLS_TOTAL,
+        metrics::TIMEOUT_LIMIT_SECONDS,
+        metrics::CALL_DURATION_SECONDS,
+    ],
 };
 
 /// The check across `min` and `max`, in the attribute and in configuration alike.
