@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Builds and tests the published crates (resilient, resilient-macros, resilient-runtime) and the
-# behaviour tests against the lowest dependency versions their Cargo.toml files declare, pinned in
+# Builds and tests the published crates (resilient, resilient-macros, resilient-runtime,
+# resilient-spec) and the behaviour tests against the lowest dependency versions their Cargo.toml
+# files declare, pinned in
 # ci/Cargo.floors.lock, and checks that every registry dependency of the published crates is
 # locked there at exactly its declared floor (so a floor that nothing tests cannot sneak in).
 #
@@ -15,7 +16,7 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 base="${CARGO_TARGET_DIR:-$root/target}"
 src="$base/floors-src"
 lock="$root/ci/Cargo.floors.lock"
-published=(resilient resilient-macros resilient-runtime)
+published=(resilient resilient-macros resilient-runtime resilient-spec)
 
 # The tree as committed plus local changes, at a fixed path (unchanged files keep their mtimes,
 # so the floors build stays incremental).
@@ -69,5 +70,5 @@ if bad:
 
 # shellcheck source=scripts/redis-env.sh
 source "$root/scripts/redis-env.sh"
-cargo test --locked --all-features -p resilient -p resilient-macros -p resilient-runtime -p resilient-tests
+cargo test --locked --all-features -p resilient -p resilient-macros -p resilient-runtime -p resilient-spec -p resilient-tests
 echo "check-floors: the declared floors build and pass the tests"

@@ -19,11 +19,22 @@ async fn with_breaker(x: u64) -> Result<u64, BenchError> {
     Ok(work(x))
 }
 
+#[circuit_breaker(name = "bench::configured_breaker")]
+async fn with_configured_breaker(x: u64) -> Result<u64, BenchError> {
+    Ok(work(x))
+}
+
 fn breaker_closed(c: &mut Criterion) {
     let rt = runtime();
     let mut g = c.benchmark_group("breaker");
     g.bench_function("bare", |b| b.to_async(&rt).iter(|| bare(black_box(1))));
     g.bench_function("resilient/macro", |b| b.to_async(&rt).iter(|| with_breaker(black_box(1))));
+    // Settings from a configuration instead of the attribute: the same single load.
+    resilient::config::apply("[\"bench::configured_breaker\".circuit_breaker]\nthreshold = 7")
+        .expect("valid configuration");
+    g.bench_function("resilient/macro-configured", |b| {
+        b.to_async(&rt).iter(|| with_configured_breaker(black_box(1)))
+    });
 
     let breaker = CircuitBreaker::builder().build();
     g.bench_function("resilient/api-call", |b| {

@@ -27,11 +27,22 @@ async fn with_retry_once(x: u64) -> Result<u64, BenchError> {
     Ok(work(x))
 }
 
+#[retry(name = "bench::configured_retry")]
+async fn with_configured_retry(x: u64) -> Result<u64, BenchError> {
+    Ok(work(x))
+}
+
 fn retry_success(c: &mut Criterion) {
     let rt = runtime();
     let mut g = c.benchmark_group("retry");
     g.bench_function("bare", |b| b.to_async(&rt).iter(|| bare(black_box(1))));
     g.bench_function("resilient/macro", |b| b.to_async(&rt).iter(|| with_retry(black_box(1))));
+    // Settings from a configuration instead of the attribute: the same single load.
+    resilient::config::apply("[\"bench::configured_retry\".retry]\nmax = 5\njitter = \"full\"")
+        .expect("valid configuration");
+    g.bench_function("resilient/macro-configured", |b| {
+        b.to_async(&rt).iter(|| with_configured_retry(black_box(1)))
+    });
 
     g.bench_function("resilient/macro-ref-arg", |b| {
         b.to_async(&rt).iter(|| with_retry_ref(black_box(&1)))

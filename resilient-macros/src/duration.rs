@@ -1,42 +1,10 @@
-//! Duration strings (`"250ms"`, `"30s"`, `"1.5s"`, `"5m"`, `"24h"`) checked at compile time.
+//! Duration strings (`"250ms"`, `"30s"`, `"1.5s"`, `"5m"`, `"24h"`) checked at compile time,
+//! by `resilient-spec`'s parser (the one configuration files go through).
 
 use std::time::Duration;
 
 use proc_macro2::TokenStream;
 use quote::quote;
-use syn::LitStr;
-
-pub(crate) const ACCEPTED: &str = "a number and a unit, like \"250ms\", \"30s\", \"1.5s\", \"5m\" or \"24h\" (units: ns, us, ms, s, m, h, d)";
-
-/// Parses `text`; the error message says what is accepted.
-pub(crate) fn parse(text: &str) -> Result<Duration, String> {
-    let text = text.trim();
-    let split = text.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    if number.is_empty() {
-        return Err(format!("`{text}` is not a duration; write {ACCEPTED}"));
-    }
-    let nanos_per_unit: f64 = match unit.trim() {
-        "ns" => 1.0,
-        "us" | "µs" => 1e3,
-        "ms" => 1e6,
-        "s" => 1e9,
-        "m" | "min" => 60e9,
-        "h" => 3600e9,
-        "d" => 86400e9,
-        "" => return Err(format!("`{text}` has no unit; write {ACCEPTED}")),
-        other => {
-            return Err(format!("unknown unit `{other}` in `{text}`; write {ACCEPTED}"));
-        }
-    };
-    let value: f64 =
-        number.parse().map_err(|_| format!("`{text}` is not a duration; write {ACCEPTED}"))?;
-    let nanos = value * nanos_per_unit;
-    if !nanos.is_finite() || nanos > u64::MAX as f64 {
-        return Err(format!("`{text}` is too long a duration"));
-    }
-    Ok(Duration::from_nanos(nanos.round() as u64))
-}
 
 /// A duration literal as written, with its value.
 #[derive(Clone)]
@@ -44,46 +12,8 @@ pub(crate) struct DurationLit {
     pub(crate) value: Duration,
 }
 
-impl DurationLit {
-    pub(crate) fn parse(lit: &LitStr, allow_zero: bool) -> syn::Result<Self> {
-        let value = parse(&lit.value()).map_err(|m| syn::Error::new(lit.span(), m))?;
-        if value.is_zero() && !allow_zero {
-            return Err(syn::Error::new(lit.span(), "this duration must be longer than zero"));
-        }
-        Ok(Self { value })
-    }
-}
-
 /// `::core::time::Duration::new(secs, nanos)`, usable in const and static contexts.
 pub(crate) fn duration_tokens(d: Duration) -> TokenStream {
     let (secs, nanos) = (d.as_secs(), d.subsec_nanos());
     quote!(::core::time::Duration::new(#secs, #nanos))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn accepted_forms() {
-        assert_eq!(parse("250ms"), Ok(Duration::from_millis(250)));
-        assert_eq!(parse("30s"), Ok(Duration::from_secs(30)));
-        assert_eq!(parse("1.5s"), Ok(Duration::from_millis(1500)));
-        assert_eq!(parse("5m"), Ok(Duration::from_secs(300)));
-        assert_eq!(parse("24h"), Ok(Duration::from_secs(86400)));
-        assert_eq!(parse("2d"), Ok(Duration::from_secs(172800)));
-        assert_eq!(parse("100us"), Ok(Duration::from_micros(100)));
-        assert_eq!(parse("0ms"), Ok(Duration::ZERO));
-    }
-
-    #[test]
-    fn rejected_forms_say_why() {
-        assert!(parse("30").unwrap_err().contains("no unit"));
-        assert!(parse("30 sec").unwrap_err().contains("unknown unit `sec`"));
-        assert!(parse("abc").unwrap_err().contains("not a duration"));
-        assert!(parse("1.2.3s").unwrap_err().contains("not a duration"));
-        assert!(parse("").is_err());
-        assert!(parse("ms").unwrap_err().contains("not a duration"));
-        assert!(parse("99999999999999999999h").unwrap_err().contains("too long"));
-    }
 }

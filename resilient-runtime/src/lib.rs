@@ -7,6 +7,7 @@
 pub mod backoff;
 pub mod breaker;
 pub mod cancel;
+pub mod config;
 pub mod deadline;
 pub mod error;
 pub mod idempotency;

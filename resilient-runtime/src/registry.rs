@@ -80,6 +80,22 @@ impl Snapshot {
         })
     }
 
+    /// The policy of this kind with this name; `None` if there is none or more than one. `kind`
+    /// as configuration tables write it (`retry`, `circuit_breaker`, `timeout`, `idempotent`) or
+    /// as snapshots serialise it (`idempotency`).
+    ///
+    /// ```
+    /// let snap = resilient_runtime::registry::snapshot();
+    /// if let Some(policy) = snap.policy("shop::pay", "circuit_breaker") {
+    ///     println!("{:?}", policy.setting("threshold"));
+    /// }
+    /// ```
+    pub fn policy(&self, name: &str, kind: &str) -> Option<&PolicySnapshot> {
+        let mut found =
+            self.all(name).filter(|p| p.state.kind() == kind || p.state.config_kind().name == kind);
+        found.next().filter(|_| found.next().is_none())
+    }
+
     fn find<'a, T>(
         &'a self,
         name: &str,
@@ -128,8 +144,19 @@ fn duplicates(policies: &[PolicySnapshot]) -> Vec<Duplicate> {
 pub struct PolicySnapshot {
     /// The policy's name (by default `module::path::function` or `module::path::Type::method`).
     pub name: String,
+    /// Every setting with its effective value and where it came from (compiled in, a file, the
+    /// environment, the API): see [`config`](crate::config).
+    pub settings: Vec<crate::config::SettingView>,
     /// What the policy is and its current state.
     pub state: PolicyState,
+}
+
+impl PolicySnapshot {
+    /// The setting `key` (as the attribute and configuration spell it) with its effective value
+    /// and source.
+    pub fn setting(&self, key: &str) -> Option<&crate::config::SettingView> {
+        self.settings.iter().find(|s| s.key == key)
+    }
 }
 
 /// The kind of a policy with its kind-specific state.
@@ -155,6 +182,16 @@ impl PolicyState {
             PolicyState::CircuitBreaker(_) => "circuit_breaker",
             PolicyState::Timeout(_) => "timeout",
             PolicyState::Idempotency(_) => "idempotency",
+        }
+    }
+
+    /// The kind's declaration: its configuration keys, defaults and metric names.
+    pub fn config_kind(&self) -> &'static resilient_spec::Kind {
+        match self {
+            PolicyState::Retry(_) => &resilient_spec::RETRY,
+            PolicyState::CircuitBreaker(_) => &resilient_spec::CIRCUIT_BREAKER,
+            PolicyState::Timeout(_) => &resilient_spec::TIMEOUT,
+            PolicyState::Idempotency(_) => &resilient_spec::IDEMPOTENT,
         }
     }
 }

@@ -222,7 +222,7 @@ pub use resilient_macros::idempotent;
 pub use resilient_macros::skip;
 
 pub use resilient_runtime::idempotency::IdempotencyKey;
-pub use resilient_runtime::{Error, deadline, observe, registry, rng};
+pub use resilient_runtime::{Error, config, deadline, observe, registry, rng};
 
 /// The policies, schedules and stores behind the attributes, usable without macros.
 pub mod runtime {

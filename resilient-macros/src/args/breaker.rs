@@ -4,7 +4,9 @@ use std::time::Duration;
 
 use syn::{Expr, LitStr};
 
-use super::{Arg, Keys, duration, lit_float, lit_int, policy_name};
+use resilient_spec::CIRCUIT_BREAKER;
+
+use super::{Arg, Keys, duration, policy_name, setting};
 use crate::errors::Errors;
 
 /// The keys given; the others keep the runtime's defaults (`BreakerSettings::default()`).
@@ -56,43 +58,22 @@ impl CircuitBreakerArgs {
             let parsed: syn::Result<()> = match name.as_str() {
                 "threshold" => {
                     threshold_key = Some(key.clone());
-                    lit_int(
-                        &value,
-                        "the number of failures within `window` that opens the circuit",
-                        1,
-                        1_000_000,
-                    )
-                    .map(|v| out.threshold = Some(v as u32))
+                    setting(&CIRCUIT_BREAKER, "threshold", &value)
+                        .map(|v| out.threshold = v.count().map(|n| n as u32))
                 }
                 "window" => duration(&value, false).map(|d| out.window = Some(d.value)),
                 "cooldown" => duration(&value, false).map(|d| out.cooldown = Some(d.value)),
-                "probes" => {
-                    lit_int(&value, "the number of calls let through while half-open", 1, 10_000)
-                        .map(|v| out.probes = Some(v as u32))
-                }
+                "probes" => setting(&CIRCUIT_BREAKER, "probes", &value)
+                    .map(|v| out.probes = v.count().map(|n| n as u32)),
                 "failure_rate" => {
                     rate_key = Some(key.clone());
-                    lit_float(&value, "a failure share in (0, 1], like `failure_rate = 0.5`").and_then(|f| {
-                        if f > 0.0 && f <= 1.0 {
-                            out.failure_rate = Some(f);
-                            Ok(())
-                        } else {
-                            Err(syn::Error::new_spanned(
-                                &value,
-                                format!("failure_rate {f} is outside (0, 1]; write a share like `failure_rate = 0.5`"),
-                            ))
-                        }
-                    })
+                    setting(&CIRCUIT_BREAKER, "failure_rate", &value)
+                        .map(|v| out.failure_rate = v.number())
                 }
                 "min_calls" => {
                     min_calls_key = Some(key.clone());
-                    lit_int(
-                        &value,
-                        "the fewest calls in `window` before `failure_rate` can open the circuit",
-                        1,
-                        1_000_000,
-                    )
-                    .map(|v| out.min_calls = Some(v as u32))
+                    setting(&CIRCUIT_BREAKER, "min_calls", &value)
+                        .map(|v| out.min_calls = v.count().map(|n| n as u32))
                 }
                 "when" => {
                     out.when = Some(value.clone());

@@ -68,8 +68,15 @@ impl Keys {
         let name = key.unraw().to_string();
         if !self.valid.contains(&name.as_str()) {
             let valid = self.valid.join(", ");
+            let run_time_only = resilient_spec::kind(self.attr)
+                .is_ok_and(|kind| kind.keys.iter().any(|k| k.name == name));
             let hint = match self.renamed.iter().find(|(old, _)| *old == name) {
                 Some((_, advice)) => format!("; {advice}"),
+                None if run_time_only => format!(
+                    "; `{name}` is an operator's setting: set it at run time with a configuration \
+                     table `[\"<policy name>\".{}]` (see `resilient::config`), not in source",
+                    self.attr
+                ),
                 None => match closest(&name, self.valid) {
                     Some(near) => format!("; did you mean `{near}`?"),
                     None => String::new(),
@@ -131,29 +138,10 @@ impl Keys {
     }
 }
 
-/// The valid key nearest to a misspelt one, if it is near enough to be the likely intent.
+/// The valid key nearest to a misspelt one, if it is near enough to be the likely intent (the
+/// rule configuration files get too).
 fn closest<'a>(name: &str, valid: &[&'a str]) -> Option<&'a str> {
-    valid
-        .iter()
-        .map(|v| (edit_distance(name, v), *v))
-        .filter(|(d, v)| *d <= 2.max(v.len() / 3))
-        .min()
-        .map(|(_, v)| v)
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let cur = row[j + 1];
-            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
-            prev = cur;
-        }
-    }
-    row[b.len()]
+    resilient_spec::suggest::closest(name, valid.iter().copied())
 }
 
 /// A `name = "..."` value: a non-empty string.
@@ -165,7 +153,7 @@ pub(crate) fn policy_name(value: &Expr) -> syn::Result<LitStr> {
     Ok(lit)
 }
 
-pub(crate) use values::{duration, lit_float, lit_int, lit_str};
+pub(crate) use values::{duration, lit_int, lit_str, setting};
 
 #[cfg(test)]
 mod tests {

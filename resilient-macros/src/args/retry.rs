@@ -4,7 +4,9 @@ use std::time::Duration;
 
 use syn::{Expr, LitStr};
 
-use super::{Arg, Keys, duration, lit_float, lit_int, lit_str, policy_name};
+use resilient_spec::{Backoff, Jitter, RETRY, Setting};
+
+use super::{Arg, Keys, duration, policy_name, setting};
 use crate::errors::Errors;
 
 #[derive(Clone, Copy, PartialEq)]
@@ -70,14 +72,8 @@ impl RetryArgs {
             (None, None, None, None);
         for (name, _, value) in keys.accepted(args, errors) {
             let parsed: syn::Result<()> = match name.as_str() {
-                "max" => lit_int(
-                    &value,
-                    "the number of attempts in all, the first call included",
-                    1,
-                    1000,
-                )
-                .map(|v| out.max = v as u32)
-                .map_err(|e| zero_max(&value, e)),
+                "max" => setting(&RETRY, "max", &value)
+                    .map(|v| out.max = v.count().map_or(out.max, |n| n as u32)),
                 "backoff" => parse_backoff(&value).map(|b| {
                     out.backoff = b;
                     backoff_expr = Some(value.clone());
@@ -112,16 +108,10 @@ impl RetryArgs {
                 "`backoff = \"decorrelated\"` is already randomised; remove `jitter` (or pick another backoff)",
             );
         }
-        if out.max_delay < out.base {
+        if let Err(message) = resilient_spec::check_delays(out.base, out.max_delay) {
             let at = max_delay_expr.as_ref().or(base_expr.as_ref());
             if let Some(at) = at {
-                errors.error(
-                    at,
-                    format!(
-                        "`max_delay` ({:?}) is shorter than `base` ({:?}): every delay would be cut to `max_delay`",
-                        out.max_delay, out.base
-                    ),
-                );
+                errors.error(at, message);
             }
         }
         let _ = backoff_expr;
@@ -129,67 +119,27 @@ impl RetryArgs {
     }
 }
 
-fn zero_max(value: &Expr, e: syn::Error) -> syn::Error {
-    match lit_int(value, "", 0, 0) {
-        Ok(0) => syn::Error::new_spanned(
-            value,
-            "`max = 0` would never call the function: `max` counts attempts in all, the first call included; write `max = 1` for no retries",
-        ),
-        _ => e,
-    }
-}
-
 fn parse_backoff(value: &Expr) -> syn::Result<BackoffKind> {
-    const EXPECTED: &str = "one of \"exp\", \"fixed\", \"linear\", \"decorrelated\"";
-    let s = lit_str(value, EXPECTED)?;
-    match s.value().as_str() {
-        "exp" | "exponential" => Ok(BackoffKind::Exponential),
-        "fixed" | "constant" => Ok(BackoffKind::Fixed),
-        "linear" => Ok(BackoffKind::Linear),
-        "decorrelated" => Ok(BackoffKind::Decorrelated),
-        other => Err(syn::Error::new(
-            s.span(),
-            format!("unknown backoff `{other}`; expected {EXPECTED}"),
-        )),
-    }
+    setting(&RETRY, "backoff", value).map(|v| match v {
+        Setting::Backoff(Backoff::Fixed) => BackoffKind::Fixed,
+        Setting::Backoff(Backoff::Linear) => BackoffKind::Linear,
+        Setting::Backoff(Backoff::Decorrelated) => BackoffKind::Decorrelated,
+        _ => BackoffKind::Exponential,
+    })
 }
 
 fn parse_jitter(value: &Expr) -> syn::Result<JitterKind> {
-    const EXPECTED: &str =
-        "a fraction from 0 to 1 (delay + uniform(0, f·delay)), or \"full\", \"equal\" or \"none\"";
-    if let Ok(s) = lit_str(value, EXPECTED) {
-        return match s.value().as_str() {
-            "full" => Ok(JitterKind::Full),
-            "equal" => Ok(JitterKind::Equal),
-            "none" => Ok(JitterKind::None),
-            other => Err(syn::Error::new(
-                s.span(),
-                format!("unknown jitter `{other}`; expected {EXPECTED}"),
-            )),
-        };
-    }
-    let f = lit_float(value, EXPECTED)?;
-    if !(0.0..=1.0).contains(&f) {
-        return Err(syn::Error::new_spanned(
-            value,
-            format!("jitter {f} is outside [0, 1]; expected {EXPECTED}"),
-        ));
-    }
-    Ok(if f == 0.0 { JitterKind::None } else { JitterKind::Proportional(f) })
+    setting(&RETRY, "jitter", value).map(|v| match v {
+        Setting::Jitter(Jitter::Proportional(f)) => JitterKind::Proportional(f),
+        Setting::Jitter(Jitter::Full) => JitterKind::Full,
+        Setting::Jitter(Jitter::Equal) => JitterKind::Equal,
+        _ => JitterKind::None,
+    })
 }
 
 fn parse_budget(value: &Expr) -> syn::Result<Option<f64>> {
-    const EXPECTED: &str = "a share of calls like \"20%\" (from 1% to 100%), or \"off\"";
-    let s = lit_str(value, EXPECTED)?;
-    let text = s.value();
-    if text == "off" {
-        return Ok(None);
-    }
-    let pct = text.strip_suffix('%').and_then(|n| n.trim().parse::<f64>().ok());
-    match pct {
-        Some(p) if (1.0..=100.0).contains(&p) => Ok(Some(p / 100.0)),
-        _ => {
-            Err(syn::Error::new(s.span(), format!("invalid budget `{text}`; expected {EXPECTED}")))
-        }
-    }
+    setting(&RETRY, "budget", value).map(|v| match v {
+        Setting::Budget(ratio) => ratio,
+        _ => None,
+    })
 }

@@ -4,7 +4,10 @@ use std::time::Duration;
 
 use syn::{Expr, LitBool, LitStr};
 
-use super::{Arg, Keys, duration, lit_int, lit_str, policy_name};
+use resilient_spec::value::RULE;
+use resilient_spec::{Rule, Setting};
+
+use super::{Arg, Keys, duration, policy_name, setting};
 use crate::duration::DurationLit;
 use crate::errors::Errors;
 
@@ -40,43 +43,6 @@ const RENAMED: &[(&str, &str)] = &[
     ("default", "use `initial`: the timeout used until enough samples exist"),
     ("samples", "use `warmup`: samples needed before the percentile is trusted"),
 ];
-const RULE: &str = "a duration like \"250ms\" or an adaptive rule like \"p99*2\" (K times the NN-th percentile of recent latencies)";
-
-/// Parses `"pNN*K"` (also `"pNN.N*K"`); `None` if the text does not start with `p`.
-fn parse_adaptive(text: &str) -> Option<Result<(f64, f64), String>> {
-    let rest = text.trim().strip_prefix('p')?;
-    let Some((pct, mult)) = rest.split_once('*') else {
-        return Some(Err(format!(
-            "`{text}` lacks the multiplier; write it as \"p99*2\": K times the NN-th percentile"
-        )));
-    };
-    let pct: f64 = match pct.trim().parse() {
-        Ok(p) if p > 0.0 && p < 100.0 => p,
-        Ok(_) => {
-            return Some(Err(format!(
-                "the percentile in `{text}` must be above 0 and below 100, like p50, p99 or p99.9"
-            )));
-        }
-        Err(_) => {
-            return Some(Err(format!("`p{pct}` is not a percentile; write p50, p99 or p99.9")));
-        }
-    };
-    let mult: f64 = match mult.trim().parse() {
-        Ok(m) if m > 0.0 && f64::is_finite(m) => m,
-        Ok(_) => {
-            return Some(Err(format!(
-                "the multiplier in `{text}` must be above zero, like \"p99*2\""
-            )));
-        }
-        Err(_) => {
-            return Some(Err(format!(
-                "`{}` is not a multiplier; write a number, like \"p99*2\" or \"p99*2.5\"",
-                mult.trim()
-            )));
-        }
-    };
-    Some(Ok((pct, mult)))
-}
 
 impl TimeoutArgs {
     pub(crate) fn parse(args: Vec<Arg>, errors: &mut Errors) -> Self {
@@ -124,13 +90,8 @@ impl TimeoutArgs {
                     out.max = Some(d.value);
                     max = Some((d, value.clone()));
                 }),
-                "warmup" => lit_int(
-                    &value,
-                    "the samples needed before the percentile is trusted",
-                    1,
-                    1_000_000,
-                )
-                .map(|v| out.warmup = Some(v as u32)),
+                "warmup" => setting(&resilient_spec::TIMEOUT, "warmup", &value)
+                    .map(|v| out.warmup = v.count().map(|n| n as u32)),
                 "window" => duration(&value, false).map(|d| out.window = Some(d.value)),
                 "name" => policy_name(&value).map(|n| out.name = Some(n)),
                 "cancel_safe" => cancel_safe(&value).map(|b| out.cancel_safe = Some(b)),
@@ -147,10 +108,9 @@ impl TimeoutArgs {
             }
         }
         if let (Some((lo, _)), Some((hi, hi_expr))) = (&min, &max)
-            && lo.value > hi.value
+            && let Err(message) = resilient_spec::check_bounds(lo.value, hi.value)
         {
-            errors
-                .error(hi_expr, format!("`max` ({:?}) is below `min` ({:?})", hi.value, lo.value));
+            errors.error(hi_expr, message);
         }
         if let (Some(safe), Some(_)) = (&out.cancel_safe, &out.on_cancel)
             && safe.value
@@ -185,28 +145,11 @@ fn hook_path(value: &Expr) -> syn::Result<Expr> {
 }
 
 fn parse_rule(value: &Expr) -> syn::Result<TimeoutRule> {
-    let s = lit_str(value, RULE)?;
-    let text = s.value();
-    match parse_adaptive(&text) {
-        Some(Ok((percentile, multiplier))) => Ok(TimeoutRule::Adaptive { percentile, multiplier }),
-        Some(Err(message)) => Err(syn::Error::new(s.span(), message)),
-        None => DurationLit::parse(&s, false).map(|d| TimeoutRule::Fixed(d.value)),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::parse_adaptive;
-
-    #[test]
-    fn adaptive_rules() {
-        assert_eq!(parse_adaptive("p99*2"), Some(Ok((99.0, 2.0))));
-        assert_eq!(parse_adaptive("p99.9*3"), Some(Ok((99.9, 3.0))));
-        assert_eq!(parse_adaptive("p50*1.5"), Some(Ok((50.0, 1.5))));
-        assert!(parse_adaptive("p101*2").unwrap().unwrap_err().contains("below 100"));
-        assert!(parse_adaptive("p99*x").unwrap().unwrap_err().contains("not a multiplier"));
-        assert!(parse_adaptive("p99*0").unwrap().unwrap_err().contains("above zero"));
-        assert!(parse_adaptive("p99").unwrap().unwrap_err().contains("lacks the multiplier"));
-        assert_eq!(parse_adaptive("250ms"), None);
-    }
+    setting(&resilient_spec::TIMEOUT, "rule", value).map(|v| match v {
+        Setting::Rule(Rule::Adaptive { percentile, multiplier }) => {
+            TimeoutRule::Adaptive { percentile, multiplier }
+        }
+        Setting::Rule(Rule::Fixed(d)) => TimeoutRule::Fixed(d),
+        _ => unreachable!("`rule` parses to a rule"),
+    })
 }

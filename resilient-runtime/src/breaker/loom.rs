@@ -15,7 +15,14 @@ use super::machine::{Config, Kind, Machine, Rejected, Ticket, Transition};
 
 /// 1 s buckets, 1 ms cooldown, failure counting.
 fn config(threshold: u32, probes: u32) -> Config {
-    Config { threshold, bucket_nanos: 1_000_000_000, cooldown_us: 1_000, probes, rate: None }
+    Config {
+        threshold,
+        bucket_nanos: 1_000_000_000,
+        cooldown_us: 1_000,
+        probes,
+        rate: None,
+        mode: super::machine::Mode::Normal,
+    }
 }
 
 /// When the cooldown of a circuit opened at 0 is over.

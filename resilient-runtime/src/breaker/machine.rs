@@ -6,7 +6,9 @@
 //!
 //! ```text
 //! bits  0..2   kind: 0 closed, 1 open, 2 half-open
-//! bits  2..16  generation (14 bits, wrapping): +1 on every open -> half-open
+//! bit   2      override: configuration forces the breaker open or lets every call through
+//!              (see `Mode`); the state underneath is kept and resumes when it is lifted
+//! bits  3..16  generation (13 bits, wrapping): +1 on every open -> half-open
 //! bits 16..64  payload (48 bits)
 //!              closed:    0
 //!              open:      when it opened, in microseconds (wrapping; only differences count)
@@ -29,13 +31,17 @@
 
 use super::sync::{AtomicU64, Ordering::*};
 use super::window::{self, Ring};
+use crate::config::Live;
 
 const KIND_MASK: u64 = 0b11;
 const CLOSED: u64 = 0;
 const OPEN: u64 = 1;
 const HALF_OPEN: u64 = 2;
-const GEN_SHIFT: u32 = 2;
-const GEN_MASK: u64 = (1 << 14) - 1;
+/// Set while the settings' [`Mode`] is not [`Mode::Normal`]: takes calls off the closed fast
+/// path, which otherwise reads nothing but the state word.
+const OVERRIDE: u64 = 0b100;
+const GEN_SHIFT: u32 = 3;
+const GEN_MASK: u64 = (1 << 13) - 1;
 const PAYLOAD_SHIFT: u32 = 16;
 const PAYLOAD_MASK: u64 = (1 << 48) - 1;
 
@@ -68,6 +74,10 @@ impl Word {
     }
     fn half_open(generation: u64, running: u64, succeeded: u64) -> Self {
         Word::new(HALF_OPEN, generation, running | succeeded << 16)
+    }
+    /// This word with `from`'s override bit: every transition keeps the bit as it found it.
+    fn keep(self, from: Word) -> Self {
+        Word(self.0 | from.0 & OVERRIDE)
     }
     fn kind(self) -> Kind {
         match self.0 & KIND_MASK {
@@ -114,6 +124,19 @@ pub(crate) struct Config {
     pub(crate) probes: u32,
     /// Failure-rate mode: the share of failures that opens the circuit, and the calls needed.
     pub(crate) rate: Option<(f64, u32)>,
+    /// Operator overrides.
+    pub(crate) mode: Mode,
+}
+
+/// What configuration makes of the breaker, whatever its state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Mode {
+    /// The state machine decides.
+    Normal,
+    /// Every call goes through and nothing is recorded (`enabled = false`, `force = "closed"`).
+    Bypass,
+    /// Every call is rejected (`force = "open"`).
+    Reject,
 }
 
 /// What a granted permit is, for settling it later.
@@ -121,6 +144,8 @@ pub(crate) struct Config {
 pub(crate) enum Ticket {
     /// Let through by a closed circuit.
     Closed,
+    /// Let through by an override: records nothing.
+    Bypass,
     /// A half-open probe, of the half-open period with this generation.
     Probe(u64),
 }
@@ -147,7 +172,7 @@ pub(crate) struct Rejected {
 /// The state machine: the state word, the window, and statistics for the registry.
 #[derive(Debug)]
 pub(crate) struct Machine {
-    config: Config,
+    config: Live<Config>,
     state: AtomicU64,
     failures: Ring,
     /// Calls, counted only in failure-rate mode.
@@ -177,7 +202,7 @@ pub(crate) struct Stats {
 impl Machine {
     pub(crate) fn new(config: Config) -> Self {
         Self {
-            config,
+            config: Live::new(config),
             state: AtomicU64::new(Word::closed(0).0),
             failures: Ring::new(),
             calls: Ring::new(),
@@ -187,10 +212,33 @@ impl Machine {
         }
     }
 
+    /// The settings in force: one atomic load.
+    #[inline]
+    pub(crate) fn config(&self) -> &Config {
+        self.config.get()
+    }
+
+    /// Replaces the settings; the state and the window are kept.
+    pub(crate) fn retune(&self, config: Config) {
+        let mode = config.mode;
+        self.config.set(config);
+        // After the settings: whoever sees the bit (acquire) sees the settings that set it.
+        if mode == Mode::Normal {
+            self.state.fetch_and(!OVERRIDE, AcqRel);
+        } else {
+            self.state.fetch_or(OVERRIDE, AcqRel);
+        }
+    }
+
     /// True when successes must be recorded (failure-rate mode), so a success needs the clock.
     #[inline]
     pub(crate) fn counts_calls(&self) -> bool {
-        self.config.rate.is_some()
+        self.config().rate.is_some()
+    }
+
+    /// The override in force, if any: what every call gets regardless of the state.
+    pub(crate) fn mode(&self) -> Mode {
+        if self.state.load(Acquire) & OVERRIDE == 0 { Mode::Normal } else { self.config().mode }
     }
 
     /// Lets a call through or rejects it. A closed circuit answers with one atomic load and
@@ -201,7 +249,7 @@ impl Machine {
         now: impl FnOnce() -> u64,
     ) -> Result<(Ticket, Option<Transition>), Rejected> {
         let word = self.state.load(Acquire);
-        if word & KIND_MASK == CLOSED {
+        if word & (KIND_MASK | OVERRIDE) == CLOSED {
             return Ok((Ticket::Closed, None));
         }
         self.acquire_slow(Word(word), now())
@@ -214,13 +262,21 @@ impl Machine {
         now: u64,
     ) -> Result<(Ticket, Option<Transition>), Rejected> {
         let now_us = now / 1000;
+        if word.0 & OVERRIDE != 0 {
+            match self.config().mode {
+                Mode::Bypass => return Ok((Ticket::Bypass, None)),
+                Mode::Reject => return Err(self.reject(self.config().cooldown_us)),
+                Mode::Normal => {}
+            }
+        }
         loop {
             let (next, ticket, transition) = match word.kind() {
                 Kind::Closed => return Ok((Ticket::Closed, None)),
                 Kind::Open => {
                     let waited = elapsed_us(word.payload(), now_us);
-                    if waited < self.config.cooldown_us {
-                        return Err(self.reject(self.config.cooldown_us - waited));
+                    let cooldown_us = self.config().cooldown_us;
+                    if waited < cooldown_us {
+                        return Err(self.reject(cooldown_us - waited));
                     }
                     // Cooldown over: this call becomes the first probe of a new generation.
                     let generation = (word.generation() + 1) & GEN_MASK;
@@ -229,7 +285,7 @@ impl Machine {
                 }
                 Kind::HalfOpen => {
                     let (running, succeeded) = word.probes();
-                    if running + succeeded >= u64::from(self.config.probes) {
+                    if running + succeeded >= u64::from(self.config().probes) {
                         return Err(self.reject(0));
                     }
                     let generation = word.generation();
@@ -237,6 +293,7 @@ impl Machine {
                     (next, Ticket::Probe(generation), None)
                 }
             };
+            let next = next.keep(word);
             match self.state.compare_exchange_weak(word.0, next.0, AcqRel, Acquire) {
                 Ok(_) => {
                     if transition.is_some() {
@@ -259,11 +316,13 @@ impl Machine {
     pub(crate) fn success(&self, ticket: Ticket, now: impl FnOnce() -> u64) -> Option<Transition> {
         match ticket {
             Ticket::Closed => {
-                if self.counts_calls() {
-                    self.calls.add(window::epoch(now(), self.config.bucket_nanos));
+                let config = self.config();
+                if config.rate.is_some() {
+                    self.calls.add(window::epoch(now(), config.bucket_nanos));
                 }
                 None
             }
+            Ticket::Bypass => None,
             Ticket::Probe(generation) => self.probe_done(generation, true),
         }
     }
@@ -272,11 +331,12 @@ impl Machine {
     pub(crate) fn failure(&self, ticket: Ticket, now: impl FnOnce() -> u64) -> Option<Transition> {
         match ticket {
             Ticket::Closed => self.closed_failure(now()),
+            Ticket::Bypass => None,
             Ticket::Probe(generation) => {
                 let now_us = now() / 1000;
                 let mut word = Word(self.state.load(Acquire));
                 while word.kind() == Kind::HalfOpen && word.generation() == generation {
-                    let next = Word::open(generation, now_us);
+                    let next = Word::open(generation, now_us).keep(word);
                     match self.state.compare_exchange_weak(word.0, next.0, AcqRel, Acquire) {
                         Ok(_) => {
                             self.opened.fetch_add(1, Relaxed);
@@ -307,7 +367,7 @@ impl Machine {
         while word.kind() == Kind::HalfOpen && word.generation() == generation {
             let (running, done) = word.probes();
             let done = done + u64::from(succeeded);
-            let closes = succeeded && done >= u64::from(self.config.probes);
+            let closes = succeeded && done >= u64::from(self.config().probes);
             let next = if closes {
                 // Clear the window before publishing "closed" (release): failures from
                 // before the circuit opened must not count again, and anyone who sees the
@@ -321,6 +381,7 @@ impl Machine {
             } else {
                 Word::half_open(generation, running.saturating_sub(1), done)
             };
+            let next = next.keep(word);
             match self.state.compare_exchange_weak(word.0, next.0, AcqRel, Acquire) {
                 Ok(_) if closes => {
                     self.transitions.fetch_add(1, Relaxed);
@@ -342,11 +403,12 @@ impl Machine {
             // The circuit opened while this call ran: it is already known to be failing.
             return None;
         }
-        let epoch = window::epoch(now, self.config.bucket_nanos);
+        let config = self.config();
+        let epoch = window::epoch(now, config.bucket_nanos);
         self.failures.add(epoch);
         let failures = self.failures.sum(epoch);
-        let (trips, calls) = match self.config.rate {
-            None => (failures >= self.config.threshold, 0),
+        let (trips, calls) = match config.rate {
+            None => (failures >= config.threshold, 0),
             Some((rate, min_calls)) => {
                 self.calls.add(epoch);
                 let calls = self.calls.sum(epoch);
@@ -357,7 +419,7 @@ impl Machine {
         if !trips {
             return None;
         }
-        let next = Word::open(word.generation(), now / 1000);
+        let next = Word::open(word.generation(), now / 1000).keep(word);
         // A strong exchange from the closed word we saw: of all the failures that trip the
         // window at once, exactly one succeeds. If the state moved on meanwhile (opened by
         // someone else, or even opened and closed again: the generation differs), ours is stale.
@@ -380,14 +442,14 @@ impl Machine {
     fn retry_after_us(&self, word: Word, now: u64) -> Option<u64> {
         (word.kind() == Kind::Open).then(|| {
             let waited = elapsed_us(word.payload(), now / 1000);
-            self.config.cooldown_us.saturating_sub(waited)
+            self.config().cooldown_us.saturating_sub(waited)
         })
     }
 
     /// Everything the registry shows.
     pub(crate) fn stats(&self, now: u64) -> Stats {
         let word = Word(self.state.load(Acquire));
-        let epoch = window::epoch(now, self.config.bucket_nanos);
+        let epoch = window::epoch(now, self.config().bucket_nanos);
         let (running, succeeded) = word.probes();
         Stats {
             kind: word.kind(),
@@ -415,6 +477,7 @@ mod tests {
             cooldown_us: 10,
             probes: 1,
             rate: None,
+            mode: Mode::Normal,
         })
     }
 
@@ -429,6 +492,28 @@ mod tests {
         assert_eq!(m.acquire(|| 45_000), Err(Rejected { retry_after_us: 10 }));
         assert_eq!(m.acquire(|| 55_000), Err(Rejected { retry_after_us: 5 }));
         assert!(matches!(m.acquire(|| 60_000), Ok((Ticket::Probe(1), Some(_)))));
+    }
+
+    #[test]
+    fn overrides_keep_the_state_underneath_through_transitions() {
+        let m = machine(2);
+        m.retune(Config { mode: Mode::Reject, ..*m.config() });
+        assert_eq!(m.acquire(|| 0), Err(Rejected { retry_after_us: 10 }), "forced open");
+        m.retune(Config { mode: Mode::Bypass, ..*m.config() });
+        let (ticket, _) = m.acquire(|| 0).unwrap();
+        assert_eq!(ticket, Ticket::Bypass);
+        assert_eq!(m.failure(ticket, || 0), None, "a bypassed call records nothing");
+        // Back to normal: failures open the circuit; a transition keeps the bit as it was.
+        m.retune(Config { mode: Mode::Normal, ..*m.config() });
+        assert_eq!(m.acquire(|| 0), Ok((Ticket::Closed, None)));
+        let _ = m.failure(Ticket::Closed, || 1_000);
+        m.retune(Config { mode: Mode::Bypass, ..*m.config() });
+        assert!(matches!(m.failure(Ticket::Closed, || 2_000), Some(Transition::Opened { .. })));
+        assert_eq!(m.mode(), Mode::Bypass, "the override survives the transition");
+        assert_eq!(m.kind(|| 2_000), Kind::Open);
+        assert_eq!(m.acquire(|| 3_000).map(|(t, _)| t), Ok(Ticket::Bypass));
+        m.retune(Config { mode: Mode::Normal, ..*m.config() });
+        assert_eq!(m.acquire(|| 3_000), Err(Rejected { retry_after_us: 9 }), "open as it was");
     }
 
     #[test]

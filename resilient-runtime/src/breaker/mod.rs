@@ -72,7 +72,7 @@ pub use snapshot::BreakerSnapshot;
 use crate::error::{CircuitOpen, PolicyName};
 use crate::observe::events;
 use crate::{Error, Outcome};
-use machine::{Kind, Machine, Transition};
+use machine::{Kind, Machine, Mode, Transition};
 
 /// A circuit breaker. Cheap to clone; clones share the state.
 ///
@@ -87,7 +87,11 @@ pub struct CircuitBreaker {
 #[derive(Debug)]
 pub(crate) struct Inner {
     name: PolicyName,
-    settings: BreakerSettings,
+    /// The compiled settings, as configuration keys.
+    inline: crate::config::Tuning,
+    /// The settings in force (configuration applied), for display; the machine keeps its own
+    /// copy in its units.
+    tuned: crate::config::Live<settings::Tuned>,
     machine: Machine,
     /// Where the breaker's clock starts: the machine works in nanoseconds since then.
     /// Per breaker rather than per process, so each paused-clock test has a clock of its own.
@@ -139,15 +143,21 @@ impl CircuitBreaker {
         self.inner.name.as_str()
     }
 
-    /// The settings it was built with.
+    /// The settings in force: as built, with any [configuration](crate::config) applied.
     pub fn settings(&self) -> &BreakerSettings {
-        &self.inner.settings
+        &self.inner.tuned.get().settings
     }
 
     /// The current state. An open circuit whose cooldown is over shows as half-open: the next
-    /// call goes through as a probe (the state word itself changes on that call).
+    /// call goes through as a probe (the state word itself changes on that call). While
+    /// configuration overrides the breaker, the state it imposes: open for `force = "open"`,
+    /// closed for `force = "closed"` or `enabled = false` (the state underneath is kept).
     pub fn state(&self) -> CircuitState {
-        self.inner.machine.kind(|| self.inner.now()).into()
+        match self.inner.machine.mode() {
+            Mode::Reject => CircuitState::Open,
+            Mode::Bypass => CircuitState::Closed,
+            Mode::Normal => self.inner.machine.kind(|| self.inner.now()).into(),
+        }
     }
 
     /// Lets one call through, or rejects it with [`Error::CircuitOpen`].
@@ -214,7 +224,7 @@ impl fmt::Debug for CircuitBreaker {
         f.debug_struct("CircuitBreaker")
             .field("name", &self.inner.name)
             .field("state", &self.state())
-            .field("settings", &self.inner.settings)
+            .field("settings", self.settings())
             .finish()
     }
 }
@@ -259,7 +269,7 @@ impl Inner {
             &self.name,
             from,
             to,
-            &Why { transition, settings: &self.settings },
+            &Why { transition, settings: &self.tuned.get().settings },
         );
     }
 }

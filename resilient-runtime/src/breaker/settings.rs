@@ -5,9 +5,12 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use super::machine::{Config, MAX_PROBES, Machine};
+use resilient_spec::{Force, Setting};
+
+use super::machine::{Config, MAX_PROBES, Machine, Mode};
 use super::window::BUCKETS;
 use super::{CircuitBreaker, Inner};
+use crate::config::{self, Live, Tunable, Tuning};
 use crate::error::PolicyName;
 use crate::registry::{self, Inspect};
 
@@ -71,7 +74,72 @@ impl BreakerSettings {
             cooldown_us: cooldown_us as u64,
             probes: self.probes.clamp(1, MAX_PROBES),
             rate: self.failure_rate.map(|r| (r, self.min_calls.max(1))),
+            mode: Mode::Normal,
         }
+    }
+
+    /// The settings as configuration keys, all compiled in.
+    pub(crate) fn tuning(&self) -> Tuning {
+        Tuning::new(&resilient_spec::CIRCUIT_BREAKER)
+            .with("threshold", Setting::Count(self.threshold.into()))
+            .with("window", Setting::Duration(self.window))
+            .with("cooldown", Setting::Duration(self.cooldown))
+            .with("probes", Setting::Count(self.probes.into()))
+            .with("failure_rate", self.failure_rate.map_or(Setting::Unset, Setting::Number))
+            .with("min_calls", Setting::Count(self.min_calls.into()))
+    }
+
+    /// The settings configuration keys describe, and the override they ask for.
+    fn from_tuning(t: &Tuning) -> (Self, Mode) {
+        let settings = Self {
+            threshold: t.count("threshold") as u32,
+            window: t.duration("window"),
+            cooldown: t.duration("cooldown"),
+            probes: t.count("probes") as u32,
+            failure_rate: match t.get("failure_rate") {
+                Setting::Number(r) => Some(r),
+                _ => None,
+            },
+            min_calls: t.count("min_calls") as u32,
+        };
+        let mode = match (t.enabled(), t.get("force")) {
+            (false, _) | (true, Setting::Force(Force::Closed)) => Mode::Bypass,
+            (true, Setting::Force(Force::Open)) => Mode::Reject,
+            _ => Mode::Normal,
+        };
+        (settings, mode)
+    }
+}
+
+/// A breaker's settings as configured, for [`CircuitBreaker::settings`] and snapshots.
+#[derive(Debug)]
+pub(crate) struct Tuned {
+    pub(crate) settings: BreakerSettings,
+    pub(crate) tuning: Tuning,
+}
+
+impl Tunable for Inner {
+    fn name(&self) -> &str {
+        self.name.as_str()
+    }
+
+    fn inline(&self) -> &Tuning {
+        &self.inline
+    }
+
+    fn check(&self, _: &Tuning) -> Result<(), String> {
+        // Every key is checked on its own; `failure_rate`, when set, takes over from `threshold`.
+        Ok(())
+    }
+
+    fn retune(&self, tuning: Tuning) {
+        let (settings, mode) = BreakerSettings::from_tuning(&tuning);
+        self.tuned.set(Tuned { settings, tuning });
+        self.machine.retune(Config { mode, ..settings.config() });
+    }
+
+    fn current(&self) -> Tuning {
+        self.tuned.get().tuning.clone()
     }
 }
 
@@ -146,13 +214,16 @@ impl CircuitBreakerBuilder {
     /// # Panics
     /// When the settings' `failure_rate` is not in `(0, 1]`.
     pub fn build(self) -> CircuitBreaker {
+        let inline = self.settings.tuning();
         let inner = Arc::new(Inner {
             metrics: crate::observe::BreakerMetrics::new(&self.name),
             machine: Machine::new(self.settings.config()),
             name: self.name,
-            settings: self.settings,
+            tuned: Live::new(Tuned { settings: self.settings, tuning: inline.clone() }),
+            inline,
             epoch: tokio::time::Instant::now(),
         });
+        config::attach(&inner);
         let weak: std::sync::Weak<dyn Inspect> = Arc::downgrade(&inner) as _;
         registry::register(weak);
         CircuitBreaker { inner }

@@ -4,14 +4,18 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use super::machine::Mode;
 use super::{BreakerSettings, CircuitState, Inner};
 use crate::registry::{Inspect, PolicySnapshot, PolicyState};
 
 /// A circuit breaker's state as the registry reports it.
 #[derive(Clone, Debug, Serialize)]
 pub struct BreakerSnapshot {
-    /// The settings it was built with.
+    /// The settings in force (as built, with configuration applied).
     pub settings: BreakerSettings,
+    /// The state configuration imposes over the one stored (`force`, `enabled = false`), if
+    /// any: the stored state resumes when it is lifted.
+    pub forced: Option<CircuitState>,
     /// The state as stored: an open circuit whose cooldown is over still shows as open here
     /// until the next call (see `retry_after`, then zero).
     pub state: CircuitState,
@@ -38,10 +42,17 @@ pub struct BreakerSnapshot {
 impl Inspect for Inner {
     fn snapshot(&self) -> PolicySnapshot {
         let stats = self.machine.stats(self.now());
+        let tuned = self.tuned.get();
         PolicySnapshot {
             name: self.name.to_string(),
+            settings: tuned.tuning.view(),
             state: PolicyState::CircuitBreaker(BreakerSnapshot {
-                settings: self.settings,
+                settings: tuned.settings,
+                forced: match self.machine.mode() {
+                    Mode::Normal => None,
+                    Mode::Bypass => Some(CircuitState::Closed),
+                    Mode::Reject => Some(CircuitState::Open),
+                },
                 state: stats.kind.into(),
                 failures: stats.failures,
                 calls: stats.calls,

@@ -142,6 +142,7 @@ impl LocalStore {
     pub(super) async fn guard<F, T, E>(
         &self,
         policy: &Inner,
+        ttl: std::time::Duration,
         key: &str,
         fingerprint: Option<u64>,
         fut: F,
@@ -221,11 +222,7 @@ impl LocalStore {
             Ok(Ok(value)) => {
                 let now = Instant::now();
                 Some((
-                    Slot {
-                        value: Arc::new(value.clone()),
-                        fingerprint,
-                        expires_at: now + policy.ttl,
-                    },
+                    Slot { value: Arc::new(value.clone()), fingerprint, expires_at: now + ttl },
                     now,
                 ))
             }

@@ -33,6 +33,10 @@ mod redis;
 mod shared;
 mod store;
 mod text;
+mod tuned;
+
+#[cfg(test)]
+pub(crate) use tuned::tuning as tuned_defaults;
 
 use std::fmt::{self, Display};
 use std::future::Future;
@@ -88,9 +92,10 @@ pub struct Idempotency {
 
 struct Inner {
     name: PolicyName,
-    ttl: Duration,
+    /// The compiled settings, as configuration keys.
+    inline: crate::config::Tuning,
+    tuned: crate::config::Live<tuned::Tuned>,
     lease: Duration,
-    wait_in_flight: Option<Duration>,
     store: Option<String>,
     on_store_error: OnStoreError,
     /// Where calls go while the shared store fails, with `on_store_error = "local"`.
@@ -212,18 +217,20 @@ impl IdempotencyBuilder {
 
     /// Builds the policy and lists it in the [registry](mod@crate::registry).
     pub fn build(self) -> Idempotency {
+        let inline = tuned::tuning(self.ttl, self.wait_in_flight);
         let inner = Arc::new(Inner {
             on_store_error: self.on_store_error,
             fallback: Arc::new(memory::MemoryStore::new(self.max_entries)),
             metrics: IdempotencyMetrics::new(&self.name),
             name: self.name,
-            ttl: self.ttl,
+            tuned: crate::config::Live::new(tuned::Tuned::new(inline.clone())),
+            inline,
             lease: self.lease,
-            wait_in_flight: self.wait_in_flight,
             store: self.store,
             local: LocalStore::new(self.max_entries),
             stats: Stats::default(),
         });
+        crate::config::attach(&inner);
         let weak: std::sync::Weak<dyn Inspect> = Arc::downgrade(&inner) as _;
         registry::register(weak);
         Idempotency { inner }
@@ -296,6 +303,11 @@ impl Idempotency {
     {
         let inner = &*self.inner;
         async move {
+            // The one read of the settings for this call.
+            let tuned = inner.tuned.get();
+            if !tuned.enabled {
+                return fut.await;
+            }
             let key = key.0?;
             if let Some(store) = &inner.store {
                 return Err(inner.store_failure(format!(
@@ -303,7 +315,7 @@ impl Idempotency {
                      call `guard_shared`, not `guard`"
                 )));
             }
-            inner.local.guard(inner, key.as_str(), fingerprint, fut).await
+            inner.local.guard(inner, tuned.ttl, key.as_str(), fingerprint, fut).await
         }
     }
 
@@ -339,6 +351,9 @@ impl Idempotency {
     {
         let inner = &*self.inner;
         async move {
+            if !inner.tuned.get().enabled {
+                return fut.await;
+            }
             let key = key.0?;
             let Some(store) = &inner.store else {
                 return Err(inner.store_failure(
@@ -401,7 +416,7 @@ impl fmt::Debug for Idempotency {
         let i = &self.inner;
         f.debug_struct("Idempotency")
             .field("name", &i.name)
-            .field("ttl", &i.ttl)
+            .field("ttl", &i.tuned.get().ttl)
             .field("store", &i.store.as_deref().unwrap_or(IN_PROCESS))
             .finish_non_exhaustive()
     }
@@ -475,10 +490,12 @@ impl Inspect for Inner {
     fn snapshot(&self) -> PolicySnapshot {
         let s = &self.stats;
         let local = self.store.is_none();
+        let tuned = self.tuned.get();
         PolicySnapshot {
             name: self.name.to_string(),
+            settings: tuned.tuning.view(),
             state: PolicyState::Idempotency(IdempotencySnapshot {
-                ttl: self.ttl,
+                ttl: tuned.ttl,
                 store: self.store.clone().unwrap_or_else(|| IN_PROCESS.to_owned()),
                 max_entries: local.then(|| self.local.max_entries()),
                 entries: local.then(|| self.local.entry_count()),

@@ -176,7 +176,7 @@ where
             return outcome;
         }
     };
-    match store.complete(&held.key, &held.marker, &record, policy.ttl).await {
+    match store.complete(&held.key, &held.marker, &record, policy.tuned.get().ttl).await {
         Ok(_stored) => {
             // Not stored means our lease ran out and another call took the key over; our result
             // is still this call's answer.
@@ -192,7 +192,7 @@ where
             let fallback = &policy.fallback;
             if let Ok(Claim::Claimed) = fallback.claim(&held.key, &held.marker, policy.lease).await
             {
-                let _ = fallback.complete(&held.key, &held.marker, &record, policy.ttl).await;
+                let _ = fallback.complete(&held.key, &held.marker, &record, policy.tuned.get().ttl).await;
             }
             outcome
         }
@@ -224,7 +224,7 @@ where
         Error::Store(StoreFailure::new(policy.name.clone(), message))
     };
     let conflict = || KeyConflict::new(policy.name.clone(), key);
-    let give_up_at = policy.wait_in_flight.map(|wait| Instant::now() + wait);
+    let give_up_at = policy.tuned.get().wait_in_flight.map(|wait| Instant::now() + wait);
     let mut poll = FIRST_POLL;
     loop {
         let answer = match store.claim(store_key, marker, policy.lease).await? {

@@ -57,6 +57,12 @@ pub struct BudgetSnapshot {
     pub exhausted: u64,
 }
 
+/// What one call deposits for a retry ratio, in the budget's fixed-point unit.
+pub(crate) fn deposit_for(ratio: f64) -> i64 {
+    let ratio = if ratio.is_finite() { ratio.clamp(0.0, 1000.0) } else { 0.0 };
+    (ratio * TOKEN as f64).round() as i64
+}
+
 impl RetryBudget {
     /// A budget with the given settings, starting empty (the floor covers the first retries).
     pub fn new(settings: BudgetSettings) -> Self {
@@ -87,6 +93,15 @@ impl RetryBudget {
     pub fn deposit(&self) {
         if self.balance.load(Relaxed) < self.max_balance {
             self.balance.fetch_add(self.deposit, Relaxed);
+        }
+    }
+
+    /// Records a call, depositing `amount` (from [`deposit_for`] of a configured ratio rather
+    /// than the one the budget was built with).
+    #[inline]
+    pub(crate) fn deposit_amount(&self, amount: i64) {
+        if self.balance.load(Relaxed) < self.max_balance {
+            self.balance.fetch_add(amount, Relaxed);
         }
     }
 

@@ -22,6 +22,10 @@
 //! ```
 
 mod budget;
+mod tuned;
+
+#[cfg(test)]
+pub(crate) use tuned::tuning as tuned_defaults;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -48,9 +52,11 @@ pub struct Retry {
 #[derive(Debug)]
 struct Inner {
     name: PolicyName,
-    max_attempts: u32,
-    schedule: Schedule,
-    budget: Option<RetryBudget>,
+    /// The compiled settings, as configuration keys.
+    inline: crate::config::Tuning,
+    tuned: crate::config::Live<tuned::Tuned>,
+    /// Kept whether on or off, so configuration can turn it on and off without losing it.
+    budget: RetryBudget,
     retries: AtomicU64,
     gave_up: AtomicU64,
     metrics: RetryMetrics,
@@ -93,15 +99,17 @@ impl RetryBuilder {
 
     /// Builds the policy and lists it in the [registry].
     pub fn build(self) -> Retry {
+        let inline = tuned::tuning(self.max_attempts, &self.schedule, self.budget.map(|b| b.ratio));
         let inner = Arc::new(Inner {
             metrics: RetryMetrics::new(&self.name),
             name: self.name,
-            max_attempts: self.max_attempts,
-            schedule: self.schedule,
-            budget: self.budget.map(RetryBudget::new),
+            tuned: crate::config::Live::new(tuned::Tuned::new(inline.clone())),
+            inline,
+            budget: RetryBudget::new(self.budget.unwrap_or_default()),
             retries: AtomicU64::new(0),
             gave_up: AtomicU64::new(0),
         });
+        crate::config::attach(&inner);
         let weak: std::sync::Weak<dyn Inspect> = Arc::downgrade(&inner) as _;
         registry::register(weak);
         Retry { inner }
@@ -175,10 +183,12 @@ impl Retry {
     /// budget.
     #[inline]
     pub fn attempts(&self) -> Attempts<'_> {
-        if let Some(budget) = &self.inner.budget {
-            budget.deposit();
+        // The one read of the settings: this call keeps them to its end, whatever is reloaded.
+        let tuned = self.inner.tuned.get();
+        if tuned.budget.is_some() {
+            self.inner.budget.deposit_amount(tuned.deposit);
         }
-        Attempts { policy: &self.inner, attempt: 0, delays: None }
+        Attempts { policy: &self.inner, tuned, attempt: 0, delays: None }
     }
 }
 
@@ -205,6 +215,7 @@ impl Retry {
 #[derive(Debug)]
 pub struct Attempts<'a> {
     policy: &'a Inner,
+    tuned: &'a tuned::Tuned,
     attempt: u32,
     delays: Option<Delays<ThreadLocalRng>>,
 }
@@ -214,7 +225,7 @@ impl Attempts<'_> {
     /// instead of cloned).
     #[inline]
     pub fn is_last(&self) -> bool {
-        self.attempt + 1 >= self.policy.max_attempts
+        self.attempt + 1 >= self.tuned.max_attempts
     }
 
     /// Attempts made so far (0 before the first).
@@ -281,16 +292,16 @@ impl Attempts<'_> {
         } else if self.is_last() {
             Err(GiveUp::Exhausted)
         } else {
-            let schedule = p.schedule;
+            let schedule = self.tuned.schedule;
             let delay = self
                 .delays
                 .get_or_insert_with(|| schedule.delays())
                 .next()
-                .unwrap_or(p.schedule.max_delay);
+                .unwrap_or(schedule.max_delay);
             match crate::deadline::remaining() {
                 Some(left) if delay >= left => Err(GiveUp::Deadline),
-                _ => match &p.budget {
-                    Some(b) if !b.try_withdraw() => Err(GiveUp::Budget),
+                _ => match self.tuned.budget {
+                    Some(_) if !p.budget.try_withdraw() => Err(GiveUp::Budget),
                     _ => Ok(delay),
                 },
             }
@@ -353,14 +364,20 @@ pub struct RetrySnapshot {
 
 impl Inspect for Inner {
     fn snapshot(&self) -> PolicySnapshot {
+        let tuned = self.tuned.get();
         PolicySnapshot {
             name: self.name.to_string(),
+            settings: tuned.tuning.view(),
             state: PolicyState::Retry(RetrySnapshot {
-                max_attempts: self.max_attempts,
-                schedule: self.schedule,
+                max_attempts: tuned.max_attempts,
+                schedule: tuned.schedule,
                 retries: self.retries.load(Relaxed),
                 gave_up: self.gave_up.load(Relaxed),
-                budget: self.budget.as_ref().map(RetryBudget::snapshot),
+                budget: tuned.budget.map(|ratio| {
+                    let mut snapshot = self.budget.snapshot();
+                    snapshot.settings.ratio = ratio;
+                    snapshot
+                }),
             }),
         }
     }

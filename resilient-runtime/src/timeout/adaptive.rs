@@ -23,6 +23,7 @@ use tokio::time::Instant;
 
 use super::histogram::{LatencyHistogram, nanos, percentile_of};
 use super::rule::AdaptiveSettings;
+use crate::config::Live;
 
 /// Stands for "no percentile yet" in [`Adaptive::percentile_value`].
 const NONE: u64 = u64::MAX;
@@ -32,11 +33,17 @@ const NONE: u64 = u64::MAX;
 /// of any call's reach and the call takes the cold path.
 const WARMING: u64 = 1 << 63;
 
-#[derive(Debug)]
-pub(crate) struct Adaptive {
+/// The rule and settings, replaced whole by configuration; read only off the fast path.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Params {
     pub(crate) percentile: f64,
     pub(crate) multiplier: f64,
     pub(crate) settings: AdaptiveSettings,
+}
+
+#[derive(Debug)]
+pub(crate) struct Adaptive {
+    params: Live<Params>,
     /// The timeout a call starting now gets, in nanoseconds.
     current: AtomicU64,
     generations: [LatencyHistogram; 2],
@@ -50,8 +57,6 @@ pub(crate) struct Adaptive {
     /// last recompute's scan found, and the calls counted since it started (see [`Self::due`]).
     warm_base: AtomicU64,
     warm_count: AtomicU64,
-    /// [`refresh_period`] of the window, in nanoseconds.
-    period: u64,
     refreshing: AtomicBool,
     // Written only by the holder of `refreshing`; atomics so snapshots can read them.
     rotated_at: AtomicU64,
@@ -67,19 +72,16 @@ pub(crate) struct Observed {
 }
 
 impl Adaptive {
-    pub(crate) fn new(percentile: f64, multiplier: f64, settings: AdaptiveSettings) -> Self {
+    pub(crate) fn new(params: Params) -> Self {
         Self {
-            percentile,
-            multiplier,
-            settings,
-            current: AtomicU64::new(nanos(settings.initial)),
+            params: Live::new(params),
+            current: AtomicU64::new(nanos(params.settings.initial)),
             generations: [LatencyHistogram::new(), LatencyHistogram::new()],
             active: AtomicUsize::new(0),
             epoch: Instant::now(),
             next_refresh: AtomicU64::new(WARMING),
             warm_base: AtomicU64::new(0),
             warm_count: AtomicU64::new(0),
-            period: nanos(refresh_period(settings.window)),
             refreshing: AtomicBool::new(false),
             rotated_at: AtomicU64::new(0),
             percentile_value: AtomicU64::new(NONE),
@@ -103,8 +105,9 @@ impl Adaptive {
         let next = self.next_refresh.load(Relaxed);
         // The second test catches a clock that went back (a policy in a `static` outlives the
         // paused-clock runtime of one test and meets the next one's clock) and, through the
-        // `WARMING` bit, every call made while warming up.
-        if now >= next || next - now > self.period {
+        // `WARMING` bit, every call made while warming up. (Against the longest period: the
+        // period itself is a setting, read only off this path.)
+        if now >= next || next - now > nanos(MAX_PERIOD) {
             return self.due(now, next);
         }
         None
@@ -120,7 +123,7 @@ impl Adaptive {
             // holder's check in `unlock` sees this count.
             let counted = self.warm_count.fetch_add(1, SeqCst) + 1;
             let at = next & !WARMING;
-            let on_schedule = now < at && at - now <= self.period;
+            let on_schedule = now < at && at - now <= self.period();
             if self.warm_base.load(SeqCst) + counted < self.warmup() && on_schedule {
                 return None;
             }
@@ -171,7 +174,7 @@ impl Adaptive {
             return None;
         }
         self.rotate(now);
-        let moved = self.recompute(now + self.period);
+        let moved = self.recompute(now + self.period());
         let later = self.unlock();
         joined(moved, later)
     }
@@ -203,12 +206,13 @@ impl Adaptive {
         // very recompute sets it is not counted: the next periodic refresh sees it.
         self.warm_count.swap(0, SeqCst);
         let [a, b] = &self.generations;
-        let (samples, value) = percentile_of(&[a, b], self.percentile);
-        let s = &self.settings;
+        let params = self.params.get();
+        let (samples, value) = percentile_of(&[a, b], params.percentile);
+        let s = &params.settings;
         let warming = samples < self.warmup();
         let timeout = match value {
             Some(p) if !warming => {
-                let scaled = Duration::try_from_secs_f64(p.as_secs_f64() * self.multiplier);
+                let scaled = Duration::try_from_secs_f64(p.as_secs_f64() * params.multiplier);
                 scaled.unwrap_or(s.max).clamp(s.min, s.max)
             }
             _ => s.initial,
@@ -223,12 +227,36 @@ impl Adaptive {
     /// Samples needed before the percentile is trusted (at least one).
     #[inline]
     fn warmup(&self) -> u64 {
-        u64::from(self.settings.warmup.max(1))
+        u64::from(self.params.get().settings.warmup.max(1))
+    }
+
+    /// [`refresh_period`] of the window, in nanoseconds.
+    fn period(&self) -> u64 {
+        nanos(refresh_period(self.params.get().settings.window))
+    }
+
+    pub(crate) fn params(&self) -> &Params {
+        self.params.get()
+    }
+
+    /// New parameters (configuration): the samples stay and the timeout is recomputed from them
+    /// at once, without reading a clock (the caller's may not be the one the samples were taken
+    /// on); the refresh schedule stays.
+    pub(crate) fn retune(&self, params: Params) {
+        if *self.params.get() == params {
+            return;
+        }
+        self.params.set(params);
+        while !self.lock() {
+            std::hint::spin_loop();
+        }
+        let _ = self.recompute(self.next_refresh.load(Relaxed) & !WARMING);
+        let _ = self.unlock();
     }
 
     /// Retires the older generation once per half window.
     fn rotate(&self, now: u64) {
-        let half = (nanos(self.settings.window) / 2).max(1);
+        let half = (nanos(self.params.get().settings.window) / 2).max(1);
         let rotated = self.rotated_at.load(Relaxed);
         if now < rotated {
             // Another runtime's clock (see `record`): restart the window's timing, keep samples.
@@ -254,8 +282,11 @@ impl Adaptive {
 /// How often the percentile is recomputed: a sixteenth of the window (so rotation is at most
 /// that late), between 1 ms and 250 ms (a scan of the counters takes a few microseconds).
 fn refresh_period(window: Duration) -> Duration {
-    (window / 16).clamp(Duration::from_millis(1), Duration::from_millis(250))
+    (window / 16).clamp(Duration::from_millis(1), MAX_PERIOD)
 }
+
+/// The longest refresh period.
+const MAX_PERIOD: Duration = Duration::from_millis(250);
 
 /// Two moves of the limit in a row, as one (from the first's start to the second's end).
 fn joined(

@@ -61,11 +61,14 @@ impl<T, E> Classify<Outcome<T, E>> for Layered {
 
 /// When a call started and when it must end.
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct Started {
+pub(crate) struct Started<'a> {
     pub(crate) at: Instant,
     pub(crate) deadline: Instant,
     /// The policy's own timeout set the deadline (not the caller's, which was earlier).
     pub(crate) own: bool,
+    /// The adaptive state to teach, as the settings read at the start said (none when fixed or
+    /// disabled).
+    pub(crate) adaptive: Option<&'a super::adaptive::Adaptive>,
 }
 
 pin_project_lite::pin_project! {
@@ -79,7 +82,7 @@ pin_project_lite::pin_project! {
     #[must_use = "futures do nothing unless polled"]
     pub struct TimeoutFuture<'a, F, C = Layered> {
         policy: &'a Inner,
-        started: Option<Started>,
+        started: Option<Started<'a>>,
         // `None` once finished or expired: the body is dropped at the deadline, not when this
         // future is, so a caller still holding it (in a `select!`, say) releases the body's
         // resources on time.
@@ -118,7 +121,7 @@ where
             this.body.set(None);
             let success = C::is_success(&out);
             if success {
-                policy.succeeded(started.at);
+                policy.succeeded(&started);
             }
             policy.metrics.finished(success);
             if this.timer.is_some() {

@@ -38,6 +38,10 @@ mod adaptive;
 mod future;
 mod histogram;
 mod rule;
+mod tuned;
+
+#[cfg(test)]
+pub(crate) use tuned::tuning as tuned_defaults;
 
 use std::fmt;
 use std::future::Future;
@@ -57,7 +61,6 @@ use crate::deadline;
 use crate::error::{Elapsed, Error, PolicyName};
 use crate::observe::{TimeoutMetrics, events};
 use crate::registry::{self, Inspect, PolicySnapshot, PolicyState};
-use adaptive::Adaptive;
 use future::Started;
 
 /// A fixed or adaptive timeout. Cheap to clone; clones share the latency histogram and counters.
@@ -68,9 +71,9 @@ pub struct Timeout {
 
 pub(crate) struct Inner {
     name: PolicyName,
-    /// The fixed limit; unused when `adaptive` is set.
-    fixed: Duration,
-    adaptive: Option<Adaptive>,
+    /// The compiled settings, as configuration keys.
+    inline: crate::config::Tuning,
+    tuned: crate::config::Live<tuned::Tuned>,
     timeouts: AtomicU64,
     pub(crate) metrics: TimeoutMetrics,
 }
@@ -149,15 +152,12 @@ impl TimeoutBuilder {
         if let Err(why) = self.rule.check() {
             panic!("timeout `{}`: {why}", self.name);
         }
-        let adaptive = match self.rule {
-            TimeoutRule::Fixed(_) => None,
-            TimeoutRule::Adaptive { percentile, multiplier } => {
-                let s = self.settings;
-                assert!(s.min <= s.max, "timeout `{}`: min exceeds max", self.name);
-                assert!(!s.window.is_zero(), "timeout `{}`: zero window", self.name);
-                Some(Adaptive::new(percentile, multiplier, s))
-            }
-        };
+        if let TimeoutRule::Adaptive { .. } = self.rule {
+            let s = self.settings;
+            assert!(s.min <= s.max, "timeout `{}`: min exceeds max", self.name);
+            assert!(!s.window.is_zero(), "timeout `{}`: zero window", self.name);
+        }
+        let inline = tuned::tuning(self.rule, &self.settings);
         let limit = match self.rule {
             TimeoutRule::Fixed(d) => d,
             TimeoutRule::Adaptive { .. } => self.settings.initial,
@@ -165,13 +165,11 @@ impl TimeoutBuilder {
         let inner = Arc::new(Inner {
             metrics: TimeoutMetrics::new(&self.name, limit),
             name: self.name,
-            fixed: match self.rule {
-                TimeoutRule::Fixed(d) => d,
-                TimeoutRule::Adaptive { .. } => self.settings.initial,
-            },
-            adaptive,
+            tuned: crate::config::Live::new(tuned::Tuned::new(inline.clone(), None)),
+            inline,
             timeouts: AtomicU64::new(0),
         });
+        crate::config::attach(&inner);
         let weak: std::sync::Weak<dyn Inspect> = Arc::downgrade(&inner) as _;
         registry::register(weak);
         Timeout { inner }
@@ -215,7 +213,7 @@ impl Timeout {
         self.inner.name.as_str()
     }
 
-    /// The rule the policy was built with.
+    /// The rule in force: as built, or as [configuration](crate::config) set it.
     pub fn rule(&self) -> TimeoutRule {
         self.inner.rule()
     }
@@ -267,38 +265,43 @@ impl fmt::Debug for Timeout {
 
 impl Inner {
     fn rule(&self) -> TimeoutRule {
-        match &self.adaptive {
-            None => TimeoutRule::Fixed(self.fixed),
-            Some(a) => TimeoutRule::Adaptive { percentile: a.percentile, multiplier: a.multiplier },
-        }
+        self.tuned.get().rule
     }
 
     #[inline]
     fn current(&self) -> Duration {
-        match &self.adaptive {
-            None => self.fixed,
-            Some(a) => a.current(),
+        let tuned = self.tuned.get();
+        match (tuned.rule, tuned.active()) {
+            (_, Some(a)) => a.current(),
+            (TimeoutRule::Fixed(d), None) => d,
+            (TimeoutRule::Adaptive { .. }, None) => tuned.settings.initial,
         }
     }
 
-    /// Starts a call: reads the clock and the caller's deadline.
+    /// Starts a call: reads the settings (once), the clock and the caller's deadline.
     #[inline]
-    pub(crate) fn start(&self) -> Started {
+    pub(crate) fn start(&self) -> Started<'_> {
         let at = Instant::now();
+        let tuned = self.tuned.get();
+        let (limit, adaptive) = match (tuned.enabled, tuned.rule, tuned.active()) {
+            (false, ..) => (Duration::MAX, None),
+            (true, _, Some(a)) => (a.current(), Some(a)),
+            (true, TimeoutRule::Fixed(d), None) => (d, None),
+            (true, TimeoutRule::Adaptive { .. }, None) => (tuned.settings.initial, None),
+        };
         // A limit too large for the clock (`Duration::MAX`) means no limit, as in tokio.
-        let own = at
-            .checked_add(self.current())
-            .unwrap_or_else(|| at + Duration::from_secs(86_400 * 365 * 30));
+        let own =
+            at.checked_add(limit).unwrap_or_else(|| at + Duration::from_secs(86_400 * 365 * 30));
         let deadline = deadline::tighten(own);
-        Started { at, deadline, own: deadline == own }
+        Started { at, deadline, own: deadline == own, adaptive }
     }
 
-    /// A call that started at `at` succeeded now.
+    /// A call started by `call` succeeded now.
     #[inline]
-    pub(crate) fn succeeded(&self, at: Instant) {
-        if let Some(a) = &self.adaptive {
+    pub(crate) fn succeeded(&self, call: &Started<'_>) {
+        if let Some(a) = call.adaptive {
             let now = Instant::now();
-            if let Some((from, to)) = a.record(now.saturating_duration_since(at), now) {
+            if let Some((from, to)) = a.record(now.saturating_duration_since(call.at), now) {
                 self.limit_moved(from, to);
             }
         }
@@ -315,13 +318,13 @@ impl Inner {
 
     /// A call reached its deadline: counts it and builds the error.
     #[cold]
-    pub(crate) fn expired(&self, call: Started) -> Error {
+    pub(crate) fn expired(&self, call: Started<'_>) -> Error {
         let applied = call.deadline.saturating_duration_since(call.at);
         self.timeouts.fetch_add(1, Relaxed);
         // A censored sample: the latency was at least `applied`. Only when our own limit applied;
         // a caller's earlier deadline says nothing about this function's latency, and counting
         // it would drag the percentile down like a fast failure.
-        if let (Some(a), true) = (&self.adaptive, call.own)
+        if let (Some(a), true) = (call.adaptive, call.own)
             && let Some((from, to)) = a.record(applied, call.deadline)
         {
             self.limit_moved(from, to);
@@ -333,10 +336,11 @@ impl Inner {
 
     fn timeout_snapshot(&self, refresh: bool) -> TimeoutSnapshot {
         let timeouts = self.timeouts.load(Relaxed);
-        let Some(a) = &self.adaptive else {
+        let tuned = self.tuned.get();
+        let Some(a) = tuned.active() else {
             return TimeoutSnapshot {
-                rule: self.rule(),
-                current: self.fixed,
+                rule: tuned.rule,
+                current: self.current(),
                 percentile: None,
                 samples: 0,
                 warming_up: false,
@@ -350,13 +354,13 @@ impl Inner {
         }
         let seen = a.observed();
         TimeoutSnapshot {
-            rule: self.rule(),
+            rule: tuned.rule,
             current: a.current(),
             percentile: seen.percentile,
             samples: seen.samples,
             warming_up: seen.warming_up,
             timeouts,
-            settings: Some(a.settings),
+            settings: Some(a.params().settings),
         }
     }
 }
@@ -385,6 +389,7 @@ impl Inspect for Inner {
     fn snapshot(&self) -> PolicySnapshot {
         PolicySnapshot {
             name: self.name.to_string(),
+            settings: self.tuned.get().tuning.view(),
             // Samples and warm-up as of now; the percentile as of the last refresh, and samples
             // older than the window retired only by the next one (calls refresh as they go): the
             // registry may be read from anywhere, for instance another runtime whose (paused)

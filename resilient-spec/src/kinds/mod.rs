@@ -1,0 +1,25 @@
+//! The kinds, one file each: adding a policy kind is a file here and a line in [`KINDS`](crate::KINDS).
+
+mod circuit_breaker;
+mod idempotent;
+mod retry;
+mod timeout;
+
+pub use circuit_breaker::CIRCUIT_BREAKER;
+pub use idempotent::IDEMPOTENT;
+pub use retry::{RETRY, check_delays};
+pub use timeout::{TIMEOUT, check_bounds};
+
+use crate::kind::Key;
+use crate::value::{Setting, Type};
+
+pub(crate) const ENABLED: Key = Key {
+    name: "enabled",
+    ty: Type::Bool,
+    default: Setting::Bool(true),
+    help: "`false` turns the policy off: calls pass straight through, its state is kept",
+};
+
+pub(crate) const WHEN: (&str, &str) = ("when", "it is code; change it in the source");
+pub(crate) const NAME: (&str, &str) =
+    ("name", "configuration addresses policies by name; it cannot rename one");
