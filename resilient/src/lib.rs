@@ -222,7 +222,7 @@ pub use resilient_macros::idempotent;
 pub use resilient_macros::skip;
 
 pub use resilient_runtime::idempotency::IdempotencyKey;
-pub use resilient_runtime::{Error, config, deadline, observe, registry, rng};
+pub use resilient_runtime::{Error, config, deadline, observe, partition, registry, rng};
 
 /// The policies, schedules and stores behind the attributes, usable without macros.
 pub mod runtime {
@@ -244,6 +244,7 @@ pub mod __private {
     pub use resilient_runtime::cancel::{on_cancel, timed_out};
     pub use resilient_runtime::idempotency::{Idempotency, OnStoreError};
     pub use resilient_runtime::name::default_name;
+    pub use resilient_runtime::partition::Partitioned;
     pub use resilient_runtime::pipeline::*;
     pub use resilient_runtime::retry::{Attempts, BudgetSettings, Retry};
     pub use resilient_runtime::timeout::Timeout;

@@ -1,0 +1,13 @@
+//! A retry budget per key (`per = ...`).
+
+use super::Retry;
+use crate::partition::Partition;
+use crate::registry::{Inspect, PolicyState};
+
+impl Partition for Retry {
+    const KIND: &'static str = "retry";
+
+    fn partition_state(&self) -> PolicyState {
+        self.inner.snapshot().state
+    }
+}
