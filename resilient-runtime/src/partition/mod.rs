@@ -167,6 +167,24 @@ impl<P: Partition> Partitioned<P> {
         Self { inner }
     }
 
+    /// The partitioned policy registered under `name`, built with [`new`](Self::new) the first
+    /// time: every caller naming it shares its partitions (`#[circuit_breaker(name = "..",
+    /// per = ..)]` on several functions). A later caller whose `settings` or bound differ still
+    /// gets the first one; the disagreement is listed in the registry's `conflicts`.
+    pub fn shared<S>(
+        name: &'static str,
+        settings: S,
+        max_partitions: usize,
+        build: impl Fn() -> P + Send + Sync + 'static,
+    ) -> Self
+    where
+        S: PartialEq + fmt::Debug + Clone + Send + Sync + 'static,
+    {
+        registry::named(name, (settings, max_partitions), |_| {
+            Self::new(name, max_partitions, build)
+        })
+    }
+
     /// The instance for `key`, built on the key's first call (or its first since it was
     /// dropped). An existing partition costs a hash, a shard read lock and a handle clone: no
     /// allocation, no clone of the key.
@@ -176,7 +194,8 @@ impl<P: Partition> Partitioned<P> {
         let hash = key.partition_hash(&s.hasher);
         {
             let table = read(s.shard(hash));
-            if let Some(slot) = table.find(hash, |slot| slot.hash == hash && key.same_as(&*slot.key))
+            if let Some(slot) =
+                table.find(hash, |slot| slot.hash == hash && key.same_as(&*slot.key))
             {
                 slot.touch(s.tick.load(Relaxed));
                 return slot.policy.clone();
