@@ -124,27 +124,6 @@ mod bound {
     }
 }
 
-mod flood {
-    use super::*;
-
-    #[circuit_breaker(per = id, name = "per::flood")]
-    async fn call(id: u64) -> Result<u64, AppError> {
-        Ok(id)
-    }
-
-    #[tokio::test]
-    async fn a_million_distinct_values_keep_the_partitions_bounded() {
-        for id in 0..1_000_000u64 {
-            assert_eq!(call(id).await, Ok(id));
-        }
-        let snap = partitions("per::flood", "circuit_breaker");
-        assert!(snap.live <= 1024, "{} partitions alive", snap.live);
-        assert_eq!(snap.created, 1_000_000);
-        assert_eq!(snap.evicted, 1_000_000 - snap.live as u64);
-        assert_eq!(snap.partitions.len(), resilient::partition::SHOWN, "the listing is capped");
-    }
-}
-
 mod text_keys {
     use super::*;
 
