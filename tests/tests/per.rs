@@ -145,6 +145,24 @@ mod text_keys {
     }
 }
 
+mod borrowed {
+    use super::*;
+
+    #[circuit_breaker(threshold = 1, per = host, name = "per::borrowed")]
+    async fn call(host: &str, fail: bool) -> Result<(), AppError> {
+        if fail { Err(AppError::Transient) } else { Ok(()) }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_borrowed_str_keys_by_its_text() {
+        assert_eq!(call("a", true).await, Err(AppError::Transient));
+        assert!(open(&call(&String::from("a"), false).await));
+        assert_eq!(call("b", false).await, Ok(()));
+        let snap = partitions("per::borrowed", "circuit_breaker");
+        assert_eq!(snap.partitions[0].key.as_deref(), Some("b"));
+    }
+}
+
 mod adaptive {
     use super::*;
 

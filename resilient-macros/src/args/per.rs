@@ -29,10 +29,19 @@ impl PerKeys {
     ) -> Option<syn::Result<()>> {
         match name {
             "per" => Some(per_expr(value).map(|e| self.per = Some(e))),
-            "max_partitions" => Some(
-                lit_int(value, "the most partitions kept alive at once (default 1024)", 1, 1 << 32)
-                    .map(|n| self.max = Some((n, key.clone()))),
-            ),
+            "max_partitions" => Some(match lit_int(value, "", 0, 0) {
+                Ok(_) => Err(syn::Error::new_spanned(
+                    value,
+                    "`max_partitions = 0` would keep no partition at all: write at least 1 (the default is 1024)",
+                )),
+                Err(_) => lit_int(
+                    value,
+                    "the most partitions kept alive at once (default 1024)",
+                    1,
+                    1 << 32,
+                )
+                .map(|n| self.max = Some((n, key.clone()))),
+            }),
             _ => None,
         }
     }

@@ -159,7 +159,7 @@ fn generate(info: FnInfo, layers: &[Layer], marker: Option<TokenStream>) -> Toke
         let finish = quote_spanned!(output.span()=> ::resilient::__private::finish_plain);
         quote!(#finish(#pipeline.await))
     };
-    let partitions = partition::lookups(layers, has_receiver);
+    let partitions = partition::lookups(layers, &bindings, has_receiver);
     let body = quote! {
         #warning
         #marker

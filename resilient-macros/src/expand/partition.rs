@@ -2,12 +2,13 @@
 
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
+use syn::Expr;
 use syn::spanned::Spanned;
 use syn::visit_mut::VisitMut;
 
 use super::statics;
 use crate::args::Per;
-use crate::item::ReplaceSelf;
+use crate::item::{Binding, Passing, ReplaceSelf};
 use crate::layers::Layer;
 
 pub(crate) fn per_of(layer: &Layer) -> Option<&Per> {
@@ -39,15 +40,31 @@ pub(crate) fn policy(layers: &[Layer], index: usize) -> Ident {
 /// ```
 /// The key is borrowed (cloned only when its partition is created); the partition's handle is
 /// kept for the whole call, so every attempt of a retry around it uses the same partition.
-pub(crate) fn lookups(layers: &[Layer], has_receiver: bool) -> TokenStream {
+/// An argument passed by reference (`host: &str`) keys by what it points to (a `str`, kept as
+/// text), so the key can outlive the call.
+pub(crate) fn lookups(layers: &[Layer], bindings: &[Binding], has_receiver: bool) -> TokenStream {
     let lines = layers.iter().enumerate().filter_map(|(i, layer)| {
         let mut expr = per_of(layer)?.expr.clone();
+        let borrowed = match &expr {
+            Expr::Path(p) if p.qself.is_none() => p.path.get_ident().is_some_and(|ident| {
+                bindings.iter().any(|b| {
+                    let named =
+                        *ident == b.ident || (ident == "self" && b.ident == "__resilient_self");
+                    named && b.passing != Passing::Owned
+                })
+            }),
+            _ => false,
+        };
         if has_receiver {
             ReplaceSelf.visit_expr_mut(&mut expr);
         }
         let (part, policy) = (local(i), statics::ident(i));
+        let key = match borrowed {
+            true => quote_spanned!(expr.span()=> &*#expr),
+            false => quote_spanned!(expr.span()=> &(#expr)),
+        };
         // Spanned on the expression: a key type that cannot tell partitions apart is blamed there.
-        let get = quote_spanned!(expr.span()=> #policy.get(&(#expr)));
+        let get = quote_spanned!(expr.span()=> #policy.get(#key));
         Some(quote!(let #part = &#get;))
     });
     quote!(#(#lines)*)
