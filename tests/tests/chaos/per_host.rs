@@ -1,22 +1,55 @@
-//! Two downstream servers, one dead: with breakers per host (`per = self.addr`), calls to the
-//! healthy one are never rejected while the dead one is shed.
+//! Two downstream servers, one dead: with policies per host (`per = self.addr`), calls to the
+//! healthy one are never rejected while the dead one is shed. The same load through one breaker
+//! for both servers (mini-redis's client before `per`) turns healthy calls away.
 
 use super::*;
 
-/// A connection to one server, as a client of many hosts holds them: the policies are per
-/// server address, so one dead server cannot open the breaker of another.
+/// A connection to one server, as a client of many hosts holds them.
 struct Host {
     addr: SocketAddr,
     client: Arc<Client>,
 }
 
 impl Host {
+    /// Policies per server address: one dead server cannot open another's breaker.
     #[retry(max = 2, base = "20ms", when = is_transient, per = self.addr, name = "chaos-per-host")]
     #[circuit_breaker(threshold = 5, window = "2s", cooldown = "500ms", probes = 2, per = self.addr, name = "chaos-per-host")]
     #[timeout("p99*2", initial = "300ms", min = "100ms", max = "300ms", warmup = 50, per = self.addr, name = "chaos-per-host")]
     async fn get(&self, key: &str) -> Result<String, ChaosError> {
         self.client.post(key).await
     }
+
+    /// The same without `per`: one breaker for every server.
+    #[retry(max = 2, base = "20ms", when = is_transient, name = "chaos-one-for-all")]
+    #[circuit_breaker(
+        threshold = 5,
+        window = "2s",
+        cooldown = "500ms",
+        probes = 2,
+        name = "chaos-one-for-all"
+    )]
+    #[timeout(
+        "p99*2",
+        initial = "300ms",
+        min = "100ms",
+        max = "300ms",
+        warmup = 50,
+        name = "chaos-one-for-all"
+    )]
+    async fn get_one_for_all(&self, key: &str) -> Result<String, ChaosError> {
+        self.client.post(key).await
+    }
+}
+
+type HostCall<'a> = Pin<Box<dyn Future<Output = Result<String, ChaosError>> + Send + 'a>>;
+type Get = for<'a> fn(&'a Host, &'a str) -> HostCall<'a>;
+
+fn per_host<'a>(h: &'a Host, key: &'a str) -> HostCall<'a> {
+    Box::pin(h.get(key))
+}
+
+fn one_for_all<'a>(h: &'a Host, key: &'a str) -> HostCall<'a> {
+    Box::pin(h.get_one_for_all(key))
 }
 
 #[derive(Default)]
@@ -48,32 +81,21 @@ async fn a_dead_host_is_shed_and_the_healthy_one_never_rejected() {
     tokio::time::timeout(HANG_GUARD, scenario()).await.expect("the scenario hung");
 }
 
-async fn scenario() {
-    const RUN: Duration = Duration::from_secs(4);
-    let healthy = Downstream::start(20 * MS, false).await;
-    let dead = Downstream::start(20 * MS, false).await;
-    dead.set(Fault::Down).await;
-    let hosts = Arc::new([
-        Host { addr: healthy.addr, client: Client::new(healthy.addr) },
-        Host { addr: dead.addr, client: Client::new(dead.addr) },
-    ]);
+/// [`TASKS`] tasks alternating between the two hosts through `get` for `run`.
+async fn load(hosts: &Arc<[Host; 2]>, get: Get, run: Duration) -> [Tally; 2] {
     let tallies = Arc::new(Mutex::new([Tally::default(), Tally::default()]));
     let began = Instant::now();
     let tasks: Vec<JoinHandle<()>> = (0..TASKS)
         .map(|task| {
-            let (hosts, tallies) = (Arc::clone(&hosts), Arc::clone(&tallies));
+            let (hosts, tallies) = (Arc::clone(hosts), Arc::clone(&tallies));
             tokio::spawn(async move {
                 let mut n = 0usize;
-                while began.elapsed() < RUN {
-                    // Every task alternates between the two servers.
+                while began.elapsed() < run {
                     let which = (task + n) % 2;
                     n += 1;
                     let key = format!("per-{task}-{n}");
-                    let r = resilient::deadline::scope(
-                        Instant::now() + CALL_DEADLINE,
-                        hosts[which].get(&key),
-                    )
-                    .await;
+                    let deadline = Instant::now() + CALL_DEADLINE;
+                    let r = resilient::deadline::scope(deadline, get(&hosts[which], &key)).await;
                     lock(&tallies)[which].add(&r);
                     sleep(THINK).await;
                 }
@@ -83,12 +105,34 @@ async fn scenario() {
     for t in tasks {
         t.await.expect("a caller panicked");
     }
-    let [up, down] = std::mem::take(&mut *lock(&tallies));
-    let refused = hosts[1].client.refused();
-    let requests = healthy.arrivals().len();
+    std::mem::take(&mut *lock(&tallies))
+}
+
+async fn scenario() {
+    const RUN: Duration = Duration::from_secs(4);
+    let healthy = Downstream::start(20 * MS, false).await;
+    let dead = Downstream::start(20 * MS, false).await;
+    dead.set(Fault::Down).await;
+    let hosts = Arc::new([
+        Host { addr: healthy.addr, client: Client::new(healthy.addr) },
+        Host { addr: dead.addr, client: Client::new(dead.addr) },
+    ]);
+
+    // One breaker for both: the dead server's failures open it for the healthy one too.
+    let [shared, _] = load(&hosts, one_for_all, Duration::from_secs(2)).await;
+    println!("one breaker for both hosts: healthy host {} ok, {} rejected", shared.ok, shared.open);
+    assert!(shared.open > 0, "the shared breaker never turned a healthy call away");
+
+    let began = Instant::now();
+    let requests_before = healthy.arrivals().len();
+    let [up, down] = load(&hosts, per_host, RUN).await;
+    let refused: Vec<Instant> =
+        hosts[1].client.refused().into_iter().filter(|t| *t >= began).collect();
+    let requests = healthy.arrivals().len() - requests_before;
     println!(
-        "per host, {TASKS} tasks for {RUN:?}: healthy host {} ok, {} rejected, {} timed out, {} failed \
-         ({requests} requests); dead host {} shed, {} failed, {} timed out ({} refused connects)",
+        "per host, {TASKS} tasks for {RUN:?}: healthy host {} ok, {} rejected, {} timed out, \
+         {} failed ({requests} requests); dead host {} shed, {} failed, {} timed out \
+         ({} refused connects)",
         up.ok,
         up.open,
         up.timeout,
@@ -101,20 +145,13 @@ async fn scenario() {
 
     // The healthy server's breaker is its own: never open, whatever the other server does.
     assert_eq!(up.open, 0, "calls to the healthy server were rejected");
-    assert!(
-        up.ok > 0 && up.ok >= 9 * (up.ok + up.timeout + up.failed) / 10,
-        "healthy calls failed"
-    );
+    let tried = up.ok + up.timeout + up.failed;
+    assert!(up.ok > 0 && up.ok >= 9 * tried / 10, "healthy calls failed: {} of {tried} ok", up.ok);
 
-    // The dead server is shed: after its breaker opened (plus a grace for calls already let
+    // The dead server is shed: once its breaker opened (plus a grace for calls already let
     // through), it sees at most the probes of each cooldown.
     let opened = down.first_open.expect("the dead server's breaker never opened");
-    assert!(
-        down.open > down.failed,
-        "the dead server was not shed: {} shed, {} tried",
-        down.open,
-        down.failed
-    );
+    assert!(down.open > down.failed, "not shed: {} shed, {} tried", down.open, down.failed);
     let from = opened + GRACE;
     let end = Instant::now();
     let window = end.saturating_duration_since(from);
@@ -123,7 +160,8 @@ async fn scenario() {
     let probes = count_in(&refused, from, end);
     assert!(
         probes <= bound,
-        "{probes} connection attempts to the dead server in the {window:?} after its breaker opened, more than {bound}"
+        "{probes} connects to the dead server in the {window:?} after its breaker opened, \
+         more than {bound}"
     );
 
     // The registry lists each policy once, with both partitions.
