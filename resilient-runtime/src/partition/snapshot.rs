@@ -47,7 +47,7 @@ impl<P: Partition> Shared<P> {
             }
         }
         let live = seen.len();
-        seen.sort_by(|a, b| b.0.cmp(&a.0));
+        seen.sort_by_key(|s| std::cmp::Reverse(s.0));
         seen.truncate(SHOWN);
         // States are taken outside the shards' locks.
         let partitions = seen
