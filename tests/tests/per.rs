@@ -164,6 +164,30 @@ mod borrowed {
     }
 }
 
+mod shared_name {
+    use super::*;
+
+    #[circuit_breaker(threshold = 1, per = host, name = "per::shared")]
+    async fn read(host: u16) -> Result<(), AppError> {
+        let _ = host;
+        Err(AppError::Transient)
+    }
+
+    #[circuit_breaker(threshold = 1, per = host, name = "per::shared")]
+    async fn write(host: u16) -> Result<(), AppError> {
+        let _ = host;
+        Ok(())
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn functions_naming_one_breaker_share_its_partitions() {
+        assert_eq!(read(1).await, Err(AppError::Transient));
+        assert!(open(&write(1).await), "host 1's breaker is shared by read and write");
+        assert_eq!(write(2).await, Ok(()));
+        assert_eq!(partitions("per::shared", "circuit_breaker").live, 2);
+    }
+}
+
 mod adaptive {
     use super::*;
 
