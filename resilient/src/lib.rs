@@ -244,7 +244,9 @@ pub mod __private {
     pub use resilient_runtime::cancel::{on_cancel, timed_out};
     pub use resilient_runtime::idempotency::{Idempotency, OnStoreError};
     pub use resilient_runtime::name::default_name;
-    pub use resilient_runtime::partition::{DEFAULT_MAX_PARTITIONS, Partitioned};
+    pub use resilient_runtime::partition::{
+        DEFAULT_MAX_PARTITIONS, NoLabel, Partitioned, label_of,
+    };
     pub use resilient_runtime::pipeline::*;
     pub use resilient_runtime::retry::{Attempts, BudgetSettings, Retry};
     pub use resilient_runtime::timeout::Timeout;

@@ -73,6 +73,10 @@ async fn a_dead_server_does_not_reject_calls_to_a_healthy_one() {
     states.sort();
     assert_eq!(states, ["closed", "open"]);
     // The registry lists the policy once, not once per partition.
+    let mut keys: Vec<_> = snap.partitions.iter().map(|p| p.key.clone()).collect();
+    keys.sort();
+    let shown = |addr: &str| Some(format!("{addr:?}"));
+    assert_eq!(keys, [shown("10.0.0.1:6379"), shown("10.0.0.2:6379")], "keys as their Debug text");
     let listed = resilient::registry::snapshot().all("per::client").count();
     assert_eq!(listed, 1);
 

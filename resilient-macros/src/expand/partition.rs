@@ -36,8 +36,13 @@ pub(crate) fn policy(layers: &[Layer], index: usize) -> Ident {
 /// Input: the layers. Output, one line per partitioned layer, evaluated before any argument
 /// moves into the body:
 /// ```text
-/// let __resilient_part_1 = &__RESILIENT_L1.get(&(__resilient_self.addr));
+/// let __resilient_part_1 = &{
+///     let __resilient_key = &(__resilient_self.addr);
+///     __RESILIENT_L1.get_described(__resilient_key, label_of(__resilient_key).describe())
+/// };
 /// ```
+/// `describe` is the key's `Debug` text where its type has one (autoref choice, see
+/// `resilient_runtime::partition::Label`), used only when the partition is created.
 /// The key is borrowed (cloned only when its partition is created); the partition's handle is
 /// kept for the whole call, so every attempt of a retry around it uses the same partition.
 /// An argument passed by reference (`host: &str`) keys by what it points to (a `str`, kept as
@@ -59,13 +64,23 @@ pub(crate) fn lookups(layers: &[Layer], bindings: &[Binding], has_receiver: bool
             ReplaceSelf.visit_expr_mut(&mut expr);
         }
         let (part, policy) = (local(i), statics::ident(i));
+        let p = quote!(::resilient::__private);
         let key = match borrowed {
             true => quote_spanned!(expr.span()=> &*#expr),
             false => quote_spanned!(expr.span()=> &(#expr)),
         };
+        let k = Ident::new("__resilient_key", Span::mixed_site());
         // Spanned on the expression: a key type that cannot tell partitions apart is blamed there.
-        let get = quote_spanned!(expr.span()=> #policy.get(#key));
-        Some(quote!(let #part = &#get;))
+        let get =
+            quote_spanned!(expr.span()=> #policy.get_described(#k, #p::label_of(#k).describe()));
+        Some(quote! {
+            let #part = &{
+                #[allow(unused_imports)]
+                use #p::NoLabel as _;
+                let #k = #key;
+                #get
+            };
+        })
     });
     quote!(#(#lines)*)
 }

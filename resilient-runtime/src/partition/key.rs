@@ -33,7 +33,7 @@ pub trait PartitionKey {
 pub trait StoredKey: Send + Sync + 'static {
     /// The key, to compare it with a lookup's.
     fn as_any(&self) -> &dyn Any;
-    /// The key as text for the registry: kept for text keys only (a key need not be `Debug`).
+    /// The key's text, for text keys: the registry shows it as it is.
     fn label(&self) -> Option<&str> {
         None
     }
@@ -108,7 +108,7 @@ impl PartitionKey for str {
 /// ```
 ///
 /// Text up to 128 bytes is formatted on the stack: looking up an existing partition allocates
-/// nothing. The registry shows text keys (only those: other keys need not be `Debug`).
+/// nothing. The registry shows the text.
 pub fn text<D: Display + ?Sized>(value: &D) -> Text<'_, D> {
     Text(value)
 }

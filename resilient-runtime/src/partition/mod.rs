@@ -52,6 +52,7 @@
 
 mod evict;
 mod key;
+mod label;
 mod snapshot;
 
 use std::fmt;
@@ -61,6 +62,7 @@ use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use hashbrown::HashTable;
 
 pub use key::{PartitionKey, StoredKey, Text, text};
+pub use label::{Label, NoLabel, label_of};
 pub use snapshot::{PartitionSnapshot, PartitionsSnapshot, SHOWN};
 
 use crate::error::PolicyName;
@@ -123,6 +125,8 @@ struct Shard<P>(RwLock<HashTable<Slot<P>>>);
 struct Slot<P> {
     hash: u64,
     key: Box<dyn StoredKey>,
+    /// The key as the registry shows it, when it can be shown.
+    label: Option<Box<str>>,
     policy: P,
     /// The recency counter when the partition was last used. An insertion stamps its new
     /// partition with the counter's old value + 1 and leaves it at + 2, so a partition used
@@ -190,6 +194,18 @@ impl<P: Partition> Partitioned<P> {
     /// allocation, no clone of the key.
     #[inline]
     pub fn get<K: PartitionKey + ?Sized>(&self, key: &K) -> P {
+        self.get_described(key, None)
+    }
+
+    /// [`get`](Self::get), showing a partition's key in the registry as `describe` writes it
+    /// (called once, when the partition is created). The attributes pass the key's `Debug`
+    /// text where its type has one; see [`Label`].
+    #[inline]
+    pub fn get_described<K: PartitionKey + ?Sized>(
+        &self,
+        key: &K,
+        describe: Option<fn(&K) -> String>,
+    ) -> P {
         let s = &*self.inner;
         let hash = key.partition_hash(&s.hasher);
         {
@@ -201,7 +217,7 @@ impl<P: Partition> Partitioned<P> {
                 return slot.policy.clone();
             }
         }
-        s.insert(hash, key)
+        s.insert(hash, key, describe)
     }
 
     /// The policy's name, shared by every partition.
@@ -239,11 +255,20 @@ impl<P: Partition> Shared<P> {
 
     #[cold]
     #[inline(never)]
-    fn insert<K: PartitionKey + ?Sized>(&self, hash: u64, key: &K) -> P {
+    fn insert<K: PartitionKey + ?Sized>(
+        &self,
+        hash: u64,
+        key: &K,
+        describe: Option<fn(&K) -> String>,
+    ) -> P {
         self.reserve();
         // Built outside the shard's lock; partitions are not listed in the registry one by one.
         let policy = registry::unlisted(&self.build);
         let stored = key.to_stored();
+        let label = match stored.label() {
+            Some(text) => Some(text.into()),
+            None => describe.map(|d| d(key).into_boxed_str()),
+        };
         let mut table = write(self.shard(hash));
         if let Some(slot) = table.find(hash, |slot| slot.hash == hash && key.same_as(&*slot.key)) {
             // Another call inserted it meanwhile: use theirs, give the room back.
@@ -252,7 +277,8 @@ impl<P: Partition> Shared<P> {
             return slot.policy.clone();
         }
         let used = self.tick.fetch_add(2, Relaxed) + 1;
-        let slot = Slot { hash, key: stored, policy: policy.clone(), used: AtomicU64::new(used) };
+        let used = AtomicU64::new(used);
+        let slot = Slot { hash, key: stored, label, policy: policy.clone(), used };
         table.insert_unique(hash, slot, |s| s.hash);
         self.created.fetch_add(1, Relaxed);
         policy

@@ -30,8 +30,9 @@ pub struct PartitionsSnapshot {
 /// One partition in a [`PartitionsSnapshot`].
 #[derive(Clone, Debug, Serialize)]
 pub struct PartitionSnapshot {
-    /// The key, for text keys (`per = resilient::partition::text(..)` or a `str`); other keys
-    /// need not be printable and show as `None`.
+    /// The key: text keys (`per = resilient::partition::text(..)`, a `str`) as they are, others
+    /// as their `Debug` text where the attribute's call site knew one (`None` for key types
+    /// without `Debug`, and for generic ones).
     pub key: Option<String>,
     /// The partition's own state.
     pub state: PolicyState,
@@ -42,7 +43,7 @@ impl<P: Partition> Shared<P> {
         let mut seen: Vec<(u64, Option<String>, P)> = Vec::new();
         for shard in self.shards.iter() {
             for slot in read(&shard.0).iter() {
-                let label = slot.key.label().map(str::to_owned);
+                let label = slot.label.as_deref().map(str::to_owned);
                 seen.push((slot.used.load(Relaxed), label, slot.policy.clone()));
             }
         }
