@@ -192,6 +192,37 @@ mod shared_name {
     }
 }
 
+mod impl_block {
+    use super::*;
+
+    struct Replica {
+        addr: &'static str,
+        up: bool,
+    }
+
+    /// On a whole impl block: each method gets its own breaker per address.
+    #[circuit_breaker(threshold = 1, cooldown = "10s", per = self.addr)]
+    impl Replica {
+        async fn read(&self) -> Result<(), AppError> {
+            if self.up { Ok(()) } else { Err(AppError::Transient) }
+        }
+
+        async fn write(&self) -> Result<(), AppError> {
+            if self.up { Ok(()) } else { Err(AppError::Transient) }
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_impl_blocks_per_applies_to_each_method() {
+        let down = Replica { addr: "r1", up: false };
+        let up = Replica { addr: "r2", up: true };
+        assert_eq!(down.read().await, Err(AppError::Transient));
+        assert!(open(&down.read().await));
+        assert_eq!(up.read().await, Ok(()), "another address, another breaker");
+        assert_eq!(down.write().await, Err(AppError::Transient), "another method, its own policy");
+    }
+}
+
 mod adaptive {
     use super::*;
 
