@@ -93,15 +93,17 @@ async fn flood<F: Future<Output = Result<u64, AppError>>>(
 
 #[tokio::test(flavor = "current_thread")]
 async fn a_flood_of_distinct_values_keeps_memory_bounded() {
-    // Once full, a flood only replaces partitions: the heap stays where it was, give or take a
-    // hash table resizing as the keys' spread over the shards varies.
+    // Once full, a flood only replaces partitions: the heap stays where it was, give or take
+    // what is transient (an eviction scan's list, evicted instances freed a moment later) and
+    // hash tables growing as the keys' spread over the shards varies. Unbounded, the flood
+    // would hold about a thousand times what 1024 partitions hold.
     let (full, peak) =
         flood("per_memory::call", &["retry", "circuit_breaker"], 1_000_000, call).await;
-    assert!(peak - full < 256, "grew by {} KiB during the flood", peak - full);
+    assert!(peak - full < 512, "grew by {} KiB during the flood", peak - full);
     // An adaptive timeout's partition holds a latency histogram: fewer values suffice to turn
     // them over many times (and keep the test short in debug builds).
     let before = LIVE.load(Relaxed) / 1024;
     let (full, peak) = flood("per_memory::timed", &["timeout"], 50_000, timed).await;
-    assert!(peak - full < 256, "grew by {} KiB during the flood", peak - full);
+    assert!(peak - full < 512, "grew by {} KiB during the flood", peak - full);
     println!("{} bytes per adaptive timeout partition", (full - before) * 1024 / MAX as isize);
 }
