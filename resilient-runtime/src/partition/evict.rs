@@ -123,6 +123,16 @@ mod tests {
     }
 
     #[test]
+    fn a_build_that_panics_gives_its_room_back() {
+        let m = Partitioned::new("partition::tests", 1, || -> Fake { panic!("bad settings") });
+        for _ in 0..3 {
+            let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| m.get(&1u8)));
+            assert!(r.is_err());
+        }
+        assert_eq!(m.inner.live.load(Relaxed), 0);
+    }
+
+    #[test]
     fn a_flood_stays_within_the_bound() {
         let m = map(64);
         for i in 0..10_000u64 {

@@ -262,6 +262,8 @@ impl<P: Partition> Shared<P> {
         describe: Option<fn(&K) -> String>,
     ) -> P {
         self.reserve();
+        // The room goes back unless a partition takes it (another call's, or a panic building).
+        let room = Room(&self.live);
         // Built outside the shard's lock; partitions are not listed in the registry one by one.
         let policy = registry::unlisted(&self.build);
         let stored = key.to_stored();
@@ -271,8 +273,7 @@ impl<P: Partition> Shared<P> {
         };
         let mut table = write(self.shard(hash));
         if let Some(slot) = table.find(hash, |slot| slot.hash == hash && key.same_as(&*slot.key)) {
-            // Another call inserted it meanwhile: use theirs, give the room back.
-            self.live.fetch_sub(1, Relaxed);
+            // Another call inserted it meanwhile: use theirs; `room` goes back.
             slot.touch(self.tick.load(Relaxed));
             return slot.policy.clone();
         }
@@ -280,6 +281,7 @@ impl<P: Partition> Shared<P> {
         let used = AtomicU64::new(used);
         let slot = Slot { hash, key: stored, label, policy: policy.clone(), used };
         table.insert_unique(hash, slot, |s| s.hash);
+        std::mem::forget(room);
         self.created.fetch_add(1, Relaxed);
         policy
     }
@@ -299,6 +301,15 @@ impl<P: Partition> Shared<P> {
                 std::thread::yield_now();
             }
         }
+    }
+}
+
+/// Room reserved for a partition; given back when dropped.
+struct Room<'a>(&'a AtomicUsize);
+
+impl Drop for Room<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Relaxed);
     }
 }
 
