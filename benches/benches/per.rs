@@ -4,11 +4,13 @@
 
 use std::hint::black_box;
 
-use criterion::{Criterion, criterion_group, criterion_main};
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use resilient::circuit_breaker;
 use resilient::partition::{Partitioned, text};
 use resilient::runtime::breaker::CircuitBreaker;
-use resilient_benches::{BenchError, bare, runtime, work};
+use resilient_benches::{BenchError, bare, run_threads, runtime, work};
 
 #[circuit_breaker]
 async fn unpartitioned(host: u64) -> Result<u64, BenchError> {
@@ -62,9 +64,39 @@ fn per_breaker(c: &mut Criterion) {
     g.finish();
 }
 
+/// One partition called from every thread (the shard's lock and the partition's count are
+/// shared), and one partition per thread, beside the unpartitioned breaker; as in
+/// `contention.rs`, one iteration is one call on every thread.
+fn per_contention(c: &mut Criterion) {
+    let mut g = c.benchmark_group("per/contention");
+    for threads in [1usize, 2] {
+        g.throughput(Throughput::Elements(threads as u64));
+        g.bench_function(format!("breaker/{threads}"), |b| {
+            b.iter_custom(|iters| {
+                run_threads(threads, iters, || async || unpartitioned(black_box(1)).await)
+            })
+        });
+        g.bench_function(format!("per, one key/{threads}"), |b| {
+            b.iter_custom(|iters| {
+                run_threads(threads, iters, || async || per_host(black_box(1)).await)
+            })
+        });
+        static NEXT: AtomicU64 = AtomicU64::new(100);
+        g.bench_function(format!("per, a key per thread/{threads}"), |b| {
+            b.iter_custom(|iters| {
+                run_threads(threads, iters, || {
+                    let host = NEXT.fetch_add(1, Relaxed);
+                    async move || per_host(black_box(host)).await
+                })
+            })
+        });
+    }
+    g.finish();
+}
+
 criterion_group! {
     name = benches;
     config = resilient_benches::criterion();
-    targets = per_breaker
+    targets = per_breaker, per_contention
 }
 criterion_main!(benches);
