@@ -124,12 +124,19 @@ mod tests {
 
     #[test]
     fn a_build_that_panics_gives_its_room_back() {
-        let m = Partitioned::new("partition::tests", 1, || -> Fake { panic!("bad settings") });
-        for _ in 0..3 {
-            let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| m.get(&1u8)));
-            assert!(r.is_err());
+        // Every build but the first panics.
+        let builds = std::sync::atomic::AtomicU32::new(0);
+        let m = Partitioned::new("partition::tests", 1, move || {
+            assert!(builds.fetch_add(1, Relaxed) == 0, "bad settings");
+            Fake(Arc::new(AtomicBool::new(false)))
+        });
+        let mut panics = 0;
+        for key in 0..4u8 {
+            let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| m.get(&key)));
+            panics += usize::from(r.is_err());
         }
-        assert_eq!(m.inner.live.load(Relaxed), 0);
+        assert!(panics >= 3);
+        assert_eq!(m.inner.live.load(Relaxed), m.len(), "no room is lost to a panic");
     }
 
     #[test]
