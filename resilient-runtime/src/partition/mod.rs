@@ -269,7 +269,7 @@ impl<P: Partition> Shared<P> {
         let stored = key.to_stored();
         let label = match stored.label() {
             Some(text) => Some(text.into()),
-            None => describe.map(|d| d(key).into_boxed_str()),
+            None => describe.map(|d| shorten(d(key)).into_boxed_str()),
         };
         let mut table = write(self.shard(hash));
         if let Some(slot) = table.find(hash, |slot| slot.hash == hash && key.same_as(&*slot.key)) {
@@ -304,6 +304,22 @@ impl<P: Partition> Shared<P> {
     }
 }
 
+/// The most of a key's `Debug` text the registry keeps.
+const LABEL_MAX: usize = 256;
+
+/// `text` cut to [`LABEL_MAX`] bytes (at a character boundary), with `…` when cut.
+fn shorten(mut text: String) -> String {
+    if text.len() > LABEL_MAX {
+        let mut end = LABEL_MAX;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        text.truncate(end);
+        text.push('…');
+    }
+    text
+}
+
 /// Room reserved for a partition; given back when dropped.
 struct Room<'a>(&'a AtomicUsize);
 
@@ -330,5 +346,16 @@ impl<P: Partition> fmt::Debug for Partitioned<P> {
             .field("max_partitions", &self.inner.max)
             .field("live", &self.len())
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn long_labels_are_cut_at_a_character() {
+        let cut = super::shorten("é".repeat(200));
+        assert!(cut.len() <= super::LABEL_MAX + '…'.len_utf8());
+        assert!(cut.ends_with('…'));
+        assert_eq!(super::shorten("short".into()), "short");
     }
 }
