@@ -276,6 +276,11 @@ thread_local! {
     static UNLISTED: Cell<bool> = const { Cell::new(false) };
 }
 
+/// True inside [`unlisted`]: configuration does not list what is built there either.
+pub(crate) fn is_unlisted() -> bool {
+    UNLISTED.get()
+}
+
 /// Runs `build` with registration off on this thread: the policies it builds are not listed.
 /// A [`Partitioned`](crate::partition::Partitioned) builds its partitions so and is listed
 /// once in their stead (a flood of keys must not grow the registry).

@@ -223,6 +223,37 @@ mod impl_block {
     }
 }
 
+mod configured {
+    use super::*;
+
+    #[circuit_breaker(threshold = 5, cooldown = "10s", per = host, name = "per::configured")]
+    async fn call(host: u32) -> Result<(), AppError> {
+        let _ = host;
+        Err(AppError::Transient)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn configuration_reaches_every_partition_and_later_ones() {
+        let _ = call(1).await; // partition 1 exists before the configuration
+        resilient::config::apply(
+            r#"
+            ["per::configured".circuit_breaker]
+            threshold = 2
+            "#,
+        )
+        .unwrap();
+        assert_eq!(call(1).await, Err(AppError::Transient)); // its second failure: opens
+        assert!(open(&call(1).await), "the existing partition took threshold = 2");
+        for _ in 0..2 {
+            assert_eq!(call(2).await, Err(AppError::Transient));
+        }
+        assert!(open(&call(2).await), "a partition created later starts with it");
+        let snap = resilient::registry::snapshot();
+        let policy = snap.policy("per::configured", "circuit_breaker").expect("listed once");
+        assert_eq!(policy.setting("threshold").map(|s| s.value.as_str()), Some("2"));
+    }
+}
+
 mod adaptive {
     use super::*;
 

@@ -2,6 +2,7 @@
 
 use super::{CircuitBreaker, CircuitState};
 use crate::partition::Partition;
+use crate::partition::{Hooks, Tuned};
 use crate::registry::{Inspect, PolicyState};
 
 impl Partition for CircuitBreaker {
@@ -15,5 +16,11 @@ impl Partition for CircuitBreaker {
 
     fn partition_state(&self) -> PolicyState {
         self.inner.snapshot().state
+    }
+}
+
+impl Tuned for CircuitBreaker {
+    fn hooks(&self) -> Option<Hooks<'_>> {
+        Some(Hooks(&*self.inner))
     }
 }

@@ -39,6 +39,12 @@
 //! of distinct dead hosts cannot grow memory. A call still running on a dropped partition
 //! finishes on it; the instance is freed when that call ends.
 //!
+//! # Configuration
+//!
+//! Partitions are not listed in [configuration](crate::config) one by one either: the
+//! [`Partitioned`] is, under the policy's name; applying configuration retunes every live
+//! partition, and a partition created later starts with the settings in force.
+//!
 //! # Registry
 //!
 //! Partitions are not listed one by one: the [`Partitioned`] is listed once, under the policy's
@@ -54,6 +60,7 @@ mod evict;
 mod key;
 mod label;
 mod snapshot;
+mod tuning;
 
 use std::fmt;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
@@ -64,6 +71,7 @@ use hashbrown::HashTable;
 pub use key::{PartitionKey, StoredKey, Text, text};
 pub use label::{Label, NoLabel, label_of};
 pub use snapshot::{PartitionSnapshot, PartitionsSnapshot, SHOWN};
+pub(crate) use tuning::sealed::{Hooks, Tuned};
 
 use crate::error::PolicyName;
 use crate::registry::{self, Inspect, PolicyState};
@@ -75,7 +83,7 @@ pub const DEFAULT_MAX_PARTITIONS: usize = 1024;
 const SHARDS: usize = 16;
 
 /// A policy that can be partitioned: its handle is cheap to clone and describes itself.
-pub trait Partition: Clone + Send + Sync + 'static {
+pub trait Partition: Clone + Send + Sync + tuning::sealed::Tuned + 'static {
     /// The policy's kind as the registry names it: `circuit_breaker`, `timeout`, `retry`.
     const KIND: &'static str;
 
@@ -116,6 +124,9 @@ struct Shared<P> {
     tick: AtomicU64,
     created: AtomicU64,
     evicted: AtomicU64,
+    /// An instance that is never used for calls: it checks configuration for the partitions.
+    template: P,
+    tunings: tuning::Tunings,
 }
 
 /// A shard on a cache line of its own: readers of one shard do not slow down another's.
@@ -155,6 +166,8 @@ impl<P: Partition> Partitioned<P> {
         build: impl Fn() -> P + Send + Sync + 'static,
     ) -> Self {
         let shards = (0..SHARDS).map(|_| Shard(RwLock::new(HashTable::new()))).collect();
+        let template = registry::unlisted(&build);
+        let tunings = tuning::Tunings::of(&template);
         let inner = Arc::new(Shared {
             name: name.into(),
             max: max_partitions.max(1),
@@ -165,7 +178,12 @@ impl<P: Partition> Partitioned<P> {
             tick: AtomicU64::new(0),
             created: AtomicU64::new(0),
             evicted: AtomicU64::new(0),
+            template,
+            tunings,
         });
+        if inner.tunings.inline.is_some() {
+            crate::config::attach(&inner);
+        }
         let weak: std::sync::Weak<dyn Inspect> = Arc::downgrade(&inner) as _;
         registry::register(weak);
         Self { inner }
@@ -266,6 +284,7 @@ impl<P: Partition> Shared<P> {
         let room = Room(&self.live);
         // Built outside the shard's lock; partitions are not listed in the registry one by one.
         let policy = registry::unlisted(&self.build);
+        let applied = self.tune(&policy, None);
         let stored = key.to_stored();
         let label = match stored.label() {
             Some(text) => Some(text.into()),
@@ -281,7 +300,10 @@ impl<P: Partition> Shared<P> {
         let used = AtomicU64::new(used);
         let slot = Slot { hash, key: stored, label, policy: policy.clone(), used };
         table.insert_unique(hash, slot, |s| s.hash);
+        drop(table);
         std::mem::forget(room);
+        // Configuration applied meanwhile may have missed it: bring it up to date.
+        self.tune(&policy, applied.as_ref());
         self.created.fetch_add(1, Relaxed);
         policy
     }

@@ -2,6 +2,7 @@
 
 use super::Retry;
 use crate::partition::Partition;
+use crate::partition::{Hooks, Tuned};
 use crate::registry::{Inspect, PolicyState};
 
 impl Partition for Retry {
@@ -9,5 +10,11 @@ impl Partition for Retry {
 
     fn partition_state(&self) -> PolicyState {
         self.inner.snapshot().state
+    }
+}
+
+impl Tuned for Retry {
+    fn hooks(&self) -> Option<Hooks<'_>> {
+        Some(Hooks(&*self.inner))
     }
 }

@@ -2,6 +2,7 @@
 
 use super::Timeout;
 use crate::partition::Partition;
+use crate::partition::{Hooks, Tuned};
 use crate::registry::{Inspect, PolicyState};
 
 impl Partition for Timeout {
@@ -9,5 +10,11 @@ impl Partition for Timeout {
 
     fn partition_state(&self) -> PolicyState {
         self.inner.snapshot().state
+    }
+}
+
+impl Tuned for Timeout {
+    fn hooks(&self) -> Option<Hooks<'_>> {
+        Some(Hooks(&*self.inner))
     }
 }
