@@ -251,6 +251,13 @@ mod configured {
         let snap = resilient::registry::snapshot();
         let policy = snap.policy("per::configured", "circuit_breaker").expect("listed once");
         assert_eq!(policy.setting("threshold").map(|s| s.value.as_str()), Some("2"));
+
+        // The key and the bound are fixed in the source.
+        for key in ["per = 1", "max_partitions = 10"] {
+            let text = format!("[\"per::configured\".circuit_breaker]\n{key}\n");
+            let err = resilient::config::apply(&text).unwrap_err().to_string();
+            assert!(err.contains("cannot be set from configuration"), "{err}");
+        }
     }
 }
 

@@ -80,6 +80,8 @@ mod tests {
     #[derive(Clone)]
     struct Fake(Arc<AtomicBool>);
 
+    impl super::super::Tuned for Fake {}
+
     impl Partition for Fake {
         const KIND: &'static str = "retry";
         fn pinned(&self) -> bool {
