@@ -13,6 +13,7 @@ pub mod error;
 pub mod idempotency;
 pub mod name;
 pub mod observe;
+pub mod partition;
 pub mod pipeline;
 pub mod registry;
 pub mod retry;

@@ -5,6 +5,7 @@
 //! hot path nothing.
 
 use std::any::Any;
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::fmt::Debug;
 use std::sync::{Mutex, MutexGuard, OnceLock, Weak};
@@ -96,6 +97,19 @@ impl Snapshot {
         found.next().filter(|_| found.next().is_none())
     }
 
+    /// The partitioned policy (`per = ...`) of kind `kind` (`circuit_breaker`, `timeout`,
+    /// `retry`) with this name; `None` if there is none or more than one.
+    pub fn partitions(
+        &self,
+        name: &str,
+        kind: &str,
+    ) -> Option<&crate::partition::PartitionsSnapshot> {
+        self.find(name, |s| match s {
+            PolicyState::Partitioned(p) if p.of == kind => Some(p),
+            _ => None,
+        })
+    }
+
     fn find<'a, T>(
         &'a self,
         name: &str,
@@ -172,16 +186,20 @@ pub enum PolicyState {
     Timeout(crate::timeout::TimeoutSnapshot),
     /// An idempotency policy.
     Idempotency(crate::idempotency::IdempotencySnapshot),
+    /// A policy with one instance per key (`per = ...`), listed once with its partitions.
+    Partitioned(crate::partition::PartitionsSnapshot),
 }
 
 impl PolicyState {
-    /// The kind as it is serialised: `retry`, `circuit_breaker`, `timeout` or `idempotency`.
+    /// The kind as it is serialised: `retry`, `circuit_breaker`, `timeout` or `idempotency`;
+    /// for a partitioned policy, the kind of its partitions.
     pub fn kind(&self) -> &'static str {
         match self {
             PolicyState::Retry(_) => "retry",
             PolicyState::CircuitBreaker(_) => "circuit_breaker",
             PolicyState::Timeout(_) => "timeout",
             PolicyState::Idempotency(_) => "idempotency",
+            PolicyState::Partitioned(p) => p.of,
         }
     }
 
@@ -192,6 +210,11 @@ impl PolicyState {
             PolicyState::CircuitBreaker(_) => &resilient_spec::CIRCUIT_BREAKER,
             PolicyState::Timeout(_) => &resilient_spec::TIMEOUT,
             PolicyState::Idempotency(_) => &resilient_spec::IDEMPOTENT,
+            PolicyState::Partitioned(p) => match p.of {
+                "retry" => &resilient_spec::RETRY,
+                "timeout" => &resilient_spec::TIMEOUT,
+                _ => &resilient_spec::CIRCUIT_BREAKER,
+            },
         }
     }
 }
@@ -240,9 +263,36 @@ pub fn snapshot() -> Snapshot {
     Snapshot { policies, conflicts, duplicates }
 }
 
-/// Adds a policy to the registry; it stays listed while any handle to it lives.
+/// Adds a policy to the registry; it stays listed while any handle to it lives. Inside
+/// [`unlisted`], does nothing.
 pub fn register(policy: Weak<dyn Inspect>) {
+    if UNLISTED.get() {
+        return;
+    }
     registry().live.push(policy);
+}
+
+thread_local! {
+    static UNLISTED: Cell<bool> = const { Cell::new(false) };
+}
+
+/// True inside [`unlisted`]: configuration does not list what is built there either.
+pub(crate) fn is_unlisted() -> bool {
+    UNLISTED.get()
+}
+
+/// Runs `build` with registration off on this thread: the policies it builds are not listed.
+/// A [`Partitioned`](crate::partition::Partitioned) builds its partitions so and is listed
+/// once in their stead (a flood of keys must not grow the registry).
+pub fn unlisted<T>(build: impl FnOnce() -> T) -> T {
+    struct Restore(bool);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            UNLISTED.set(self.0);
+        }
+    }
+    let _restore = Restore(UNLISTED.replace(true));
+    build()
 }
 
 /// Returns the policy registered under `name`, building and registering it with `build` the

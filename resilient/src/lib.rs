@@ -97,8 +97,9 @@
 /// Keys: `max` (attempts in all, default 3), `backoff` (`"exp"`, `"fixed"`, `"linear"`,
 /// `"decorrelated"`), `base` (default `"100ms"`), `max_delay` (default `"10s"`), `jitter` (a
 /// fraction, `"full"`, `"equal"` or `"none"`; default `0.1`), `when` (any `Fn(&E) -> bool`),
-/// `budget` (`"20%"` by default, or `"off"`), `name`. Owned arguments are cloned for each
-/// attempt but the last; `&mut` arguments and `&mut self` are reborrowed.
+/// `budget` (`"20%"` by default, or `"off"`), `name`, `per` with `max_partitions` (a budget per
+/// value, see [`partition`]). Owned arguments are cloned for each attempt but the last; `&mut`
+/// arguments and `&mut self` are reborrowed.
 #[doc(inline)]
 pub use resilient_macros::retry;
 
@@ -125,7 +126,8 @@ pub use resilient_macros::retry;
 ///
 /// Keys: `threshold` (default 5), `window` (default `"30s"`), `cooldown` (default `"10s"`),
 /// `probes` (default 1), `failure_rate` with `min_calls` (alternative trip rule), `when`, `name`
-/// (functions naming the same breaker share it).
+/// (functions naming the same breaker share it), `per` with `max_partitions` (a breaker per
+/// value, such as per server address: see [`partition`]).
 #[doc(inline)]
 pub use resilient_macros::circuit_breaker;
 
@@ -144,7 +146,8 @@ pub use resilient_macros::circuit_breaker;
 /// ```
 ///
 /// Keys (adaptive rules only): `initial`, `min`, `max`, `warmup` (samples, default 100),
-/// `window` (default `"60s"`); and `name`. The timeout sets the deadline nested calls see
+/// `window` (default `"60s"`), `per` with `max_partitions` (a latency histogram per value, see
+/// [`partition`]); and `name`. The timeout sets the deadline nested calls see
 /// ([`deadline`]).
 ///
 /// On expiry the body is dropped at the `.await` it reached: on a `&mut self` connection that
@@ -222,7 +225,7 @@ pub use resilient_macros::idempotent;
 pub use resilient_macros::skip;
 
 pub use resilient_runtime::idempotency::IdempotencyKey;
-pub use resilient_runtime::{Error, config, deadline, observe, registry, rng};
+pub use resilient_runtime::{Error, config, deadline, observe, partition, registry, rng};
 
 /// The policies, schedules and stores behind the attributes, usable without macros.
 pub mod runtime {
@@ -244,6 +247,9 @@ pub mod __private {
     pub use resilient_runtime::cancel::{on_cancel, timed_out};
     pub use resilient_runtime::idempotency::{Idempotency, OnStoreError};
     pub use resilient_runtime::name::default_name;
+    pub use resilient_runtime::partition::{
+        DEFAULT_MAX_PARTITIONS, NoLabel, Partitioned, label_of,
+    };
     pub use resilient_runtime::pipeline::*;
     pub use resilient_runtime::retry::{Attempts, BudgetSettings, Retry};
     pub use resilient_runtime::timeout::Timeout;

@@ -166,6 +166,37 @@ fn fused_stack_allocates_nothing() {
     assert_eq!(allocations_per_call(|| stacked(1, "name")), 0.0);
 }
 
+struct Client {
+    addr: String,
+}
+
+impl Client {
+    #[circuit_breaker(per = self.addr)]
+    #[timeout("p99*2", per = self.addr)]
+    async fn get(&self, key: &str) -> Result<usize, AppError> {
+        Ok(self.addr.len() + key.len())
+    }
+}
+
+#[circuit_breaker(per = resilient::partition::text(host))]
+async fn per_host(host: &str) -> Result<usize, AppError> {
+    Ok(host.len())
+}
+
+#[test]
+fn an_existing_partition_allocates_nothing() {
+    // The warm-up creates the partition (its key copy and its instance); later calls find it.
+    assert_eq!(allocations_per_call(|| guarded_per(7)), 0.0);
+    let client = Client { addr: "10.0.0.1:6379".into() };
+    assert_eq!(allocations_per_call(|| client.get("key")), 0.0);
+    assert_eq!(allocations_per_call(|| per_host("db-1.example:5432")), 0.0);
+}
+
+#[circuit_breaker(per = x)]
+async fn guarded_per(x: u64) -> Result<u64, AppError> {
+    Ok(x + 1)
+}
+
 #[test]
 fn the_apis_without_macros_allocate_nothing() {
     let retry = Retry::builder().build();
@@ -291,6 +322,10 @@ fn report() {
         (
             "#[retry] #[circuit_breaker] #[timeout(\"1s\")]",
             allocations_per_call(|| stacked(1, "name")),
+        ),
+        (
+            "#[circuit_breaker(per = x)], existing partition",
+            allocations_per_call(|| guarded_per(7)),
         ),
         ("#[idempotent] hit, u64 key, u64 answer", allocations_per_call(|| charge(7))),
         (

@@ -10,8 +10,9 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 /// The groups in the order of BENCHMARKS.md, with the variant resilient's overhead is taken from.
-const GROUPS: [(&str, &str); 6] = [
+const GROUPS: [(&str, &str); 7] = [
     ("breaker", "resilient/macro"),
+    ("per", "breaker"),
     ("retry", "resilient/macro"),
     ("timeout", "resilient/macro"),
     ("adaptive_timeout", "resilient/macro"),

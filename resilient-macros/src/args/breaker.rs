@@ -6,7 +6,7 @@ use syn::{Expr, LitStr};
 
 use resilient_spec::CIRCUIT_BREAKER;
 
-use super::{Arg, Keys, duration, policy_name, setting};
+use super::{Arg, Keys, Per, PerKeys, duration, policy_name, setting};
 use crate::errors::Errors;
 
 /// The keys given; the others keep the runtime's defaults (`BreakerSettings::default()`).
@@ -19,10 +19,22 @@ pub(crate) struct CircuitBreakerArgs {
     pub(crate) min_calls: Option<u32>,
     pub(crate) when: Option<Expr>,
     pub(crate) name: Option<LitStr>,
+    /// `per = expr`: one breaker per distinct value.
+    pub(crate) per: Option<Per>,
 }
 
-const VALID: &[&str] =
-    &["threshold", "window", "cooldown", "probes", "failure_rate", "min_calls", "when", "name"];
+const VALID: &[&str] = &[
+    "threshold",
+    "window",
+    "cooldown",
+    "probes",
+    "failure_rate",
+    "min_calls",
+    "when",
+    "name",
+    "per",
+    "max_partitions",
+];
 const RENAMED: &[(&str, &str)] = &[
     ("failure_threshold", "use `threshold`: failures within `window` that open the circuit"),
     ("failures", "use `threshold`: failures within `window` that open the circuit"),
@@ -51,10 +63,18 @@ impl CircuitBreakerArgs {
             min_calls: None,
             when: None,
             name: None,
+            per: None,
         };
         let mut keys = Keys::new("circuit_breaker", VALID, RENAMED);
+        let mut per = PerKeys::default();
         let (mut threshold_key, mut rate_key, mut min_calls_key) = (None, None, None);
         for (name, key, value) in keys.accepted(args, errors) {
+            if let Some(parsed) = per.take(&name, &key, &value) {
+                if let Err(e) = parsed {
+                    errors.push(e);
+                }
+                continue;
+            }
             let parsed: syn::Result<()> = match name.as_str() {
                 "threshold" => {
                     threshold_key = Some(key.clone());
@@ -86,6 +106,7 @@ impl CircuitBreakerArgs {
                 errors.push(e);
             }
         }
+        out.per = per.finish("circuit_breaker", errors);
         if let (Some(t), Some(_)) = (&threshold_key, &rate_key) {
             errors.error(t, "choose one trip rule: `threshold` (failures in `window`) or `failure_rate` with `min_calls`, not both");
         }

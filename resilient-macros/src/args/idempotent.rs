@@ -35,6 +35,11 @@ const RENAMED: &[(&str, &str)] = &[
     ("expiry", "use `ttl`: how long a result is kept"),
     ("expire", "use `ttl`: how long a result is kept"),
     ("duration", "use `ttl`: how long a result is kept"),
+    (
+        "per",
+        "`#[idempotent]` already keeps one result per `key`; `per` partitions `circuit_breaker`, adaptive `timeout` and `retry`",
+    ),
+    ("max_partitions", "use `max_entries`: the most results the in-process store keeps"),
 ];
 
 impl IdempotentArgs {

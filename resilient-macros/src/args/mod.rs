@@ -3,12 +3,14 @@
 
 mod breaker;
 mod idempotent;
+mod per;
 mod retry;
 mod timeout;
 mod values;
 
 pub(crate) use breaker::CircuitBreakerArgs;
 pub(crate) use idempotent::IdempotentArgs;
+pub(crate) use per::{Per, PerKeys};
 pub(crate) use retry::{BackoffKind, JitterKind, RetryArgs};
 pub(crate) use timeout::{TimeoutArgs, TimeoutRule};
 

@@ -6,7 +6,7 @@ use syn::{Expr, LitStr};
 
 use resilient_spec::{Backoff, Jitter, RETRY, Setting};
 
-use super::{Arg, Keys, duration, policy_name, setting};
+use super::{Arg, Keys, Per, PerKeys, duration, policy_name, setting};
 use crate::errors::Errors;
 
 #[derive(Clone, Copy, PartialEq)]
@@ -35,9 +35,22 @@ pub(crate) struct RetryArgs {
     /// `None`: the default budget; `Some(None)`: `"off"`; `Some(Some(ratio))`.
     pub(crate) budget: Option<Option<f64>>,
     pub(crate) name: Option<LitStr>,
+    /// `per = expr`: one retry budget per distinct value.
+    pub(crate) per: Option<Per>,
 }
 
-const VALID: &[&str] = &["max", "backoff", "base", "max_delay", "jitter", "when", "budget", "name"];
+const VALID: &[&str] = &[
+    "max",
+    "backoff",
+    "base",
+    "max_delay",
+    "jitter",
+    "when",
+    "budget",
+    "name",
+    "per",
+    "max_partitions",
+];
 const RENAMED: &[(&str, &str)] = &[
     (
         "max_retries",
@@ -66,11 +79,22 @@ impl RetryArgs {
             when: None,
             budget: None,
             name: None,
+            per: None,
         };
         let mut keys = Keys::new("retry", VALID, RENAMED);
+        let mut per = PerKeys::default();
+        let mut per_key = None;
         let (mut jitter_expr, mut backoff_expr, mut base_expr, mut max_delay_expr) =
             (None, None, None, None);
-        for (name, _, value) in keys.accepted(args, errors) {
+        for (name, key, value) in keys.accepted(args, errors) {
+            if let Some(parsed) = per.take(&name, &key, &value) {
+                match parsed {
+                    Ok(()) if name == "per" => per_key = Some(key),
+                    Ok(()) => {}
+                    Err(e) => errors.push(e),
+                }
+                continue;
+            }
             let parsed: syn::Result<()> = match name.as_str() {
                 "max" => setting(&RETRY, "max", &value)
                     .map(|v| out.max = v.count().map_or(out.max, |n| n as u32)),
@@ -115,6 +139,13 @@ impl RetryArgs {
             }
         }
         let _ = backoff_expr;
+        out.per = per.finish("retry", errors);
+        if let (Some(None), Some(key)) = (out.budget, &per_key) {
+            errors.error(
+                key,
+                "`per` keeps one retry budget per value, and `budget = \"off\"` turns the budget off: remove one of them",
+            );
+        }
         out
     }
 }

@@ -7,7 +7,7 @@ use syn::{Expr, LitBool, LitStr};
 use resilient_spec::value::RULE;
 use resilient_spec::{Rule, Setting};
 
-use super::{Arg, Keys, duration, policy_name, setting};
+use super::{Arg, Keys, Per, PerKeys, duration, policy_name, setting};
 use crate::duration::DurationLit;
 use crate::errors::Errors;
 
@@ -31,10 +31,22 @@ pub(crate) struct TimeoutArgs {
     /// `on_cancel = path` (or a closure): called with the receiver (or the `&mut` argument)
     /// after the timeout dropped the body, before the error goes up.
     pub(crate) on_cancel: Option<Expr>,
+    /// `per = expr` (adaptive only): one latency histogram per distinct value.
+    pub(crate) per: Option<Per>,
 }
 
-const VALID: &[&str] =
-    &["initial", "min", "max", "warmup", "window", "name", "cancel_safe", "on_cancel"];
+const VALID: &[&str] = &[
+    "initial",
+    "min",
+    "max",
+    "warmup",
+    "window",
+    "name",
+    "cancel_safe",
+    "on_cancel",
+    "per",
+    "max_partitions",
+];
 /// Keys that apply to fixed and adaptive rules alike.
 const ANY_RULE: &[&str] = &["name", "cancel_safe", "on_cancel"];
 const RENAMED: &[(&str, &str)] = &[
@@ -56,8 +68,10 @@ impl TimeoutArgs {
             name: None,
             cancel_safe: None,
             on_cancel: None,
+            per: None,
         };
         let mut keys = Keys::new("timeout", VALID, RENAMED);
+        let mut per = PerKeys::default();
         let mut args = args.into_iter().peekable();
         let rule_given = matches!(args.peek(), Some(Arg::Positional(_)));
         match args.peek() {
@@ -79,6 +93,12 @@ impl TimeoutArgs {
         for (name, key, value) in keys.accepted(args.collect(), errors) {
             if !ANY_RULE.contains(&name.as_str()) {
                 adaptive_only.push(key.clone());
+            }
+            if let Some(parsed) = per.take(&name, &key, &value) {
+                if let Err(e) = parsed {
+                    errors.push(e);
+                }
+                continue;
             }
             let parsed: syn::Result<()> = match name.as_str() {
                 "initial" => duration(&value, false).map(|d| out.initial = Some(d.value)),
@@ -102,11 +122,22 @@ impl TimeoutArgs {
                 errors.push(e);
             }
         }
-        if let (TimeoutRule::Fixed(_), true) = (out.rule, rule_given) {
+        let fixed = matches!((out.rule, rule_given), (TimeoutRule::Fixed(_), true));
+        if fixed {
             for key in adaptive_only {
-                errors.error(&key, format!("`{key}` only applies to adaptive rules like \"p99*2\"; a fixed timeout has nothing to adapt"));
+                let message = match key.to_string().as_str() {
+                    "per" | "max_partitions" => format!(
+                        "`{key}` keeps one latency histogram per value, and a fixed timeout keeps none: remove `{key}`, or make the rule adaptive, like \"p99*2\""
+                    ),
+                    _ => format!(
+                        "`{key}` only applies to adaptive rules like \"p99*2\"; a fixed timeout has nothing to adapt"
+                    ),
+                };
+                errors.error(&key, message);
             }
         }
+        // On a fixed timeout both keys are reported above.
+        out.per = if fixed { None } else { per.finish("timeout", errors) };
         if let (Some((lo, _)), Some((hi, hi_expr))) = (&min, &max)
             && let Err(message) = resilient_spec::check_bounds(lo.value, hi.value)
         {

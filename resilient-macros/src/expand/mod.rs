@@ -18,6 +18,7 @@
 mod cancel;
 mod impl_block;
 mod marker;
+mod partition;
 mod pipeline;
 mod statics;
 
@@ -158,11 +159,13 @@ fn generate(info: FnInfo, layers: &[Layer], marker: Option<TokenStream>) -> Toke
         let finish = quote_spanned!(output.span()=> ::resilient::__private::finish_plain);
         quote!(#finish(#pipeline.await))
     };
+    let partitions = partition::lookups(layers, &bindings, has_receiver);
     let body = quote! {
         #warning
         #marker
         #(#statics)*
         #receiver
+        #partitions
         #finish
     };
     let body = match boxed {

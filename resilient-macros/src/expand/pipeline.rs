@@ -5,7 +5,6 @@ use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{Block, Expr, Type};
 
-use super::statics;
 use crate::item::{Binding, Passing};
 use crate::layers::Layer;
 
@@ -23,7 +22,7 @@ pub(crate) fn build(ctx: &Ctx<'_>, index: usize, body: &Block) -> TokenStream {
     let Some(layer) = ctx.layers.get(index) else {
         return innermost(ctx, body);
     };
-    let policy = statics::ident(index);
+    let policy = super::partition::policy(ctx.layers, index);
     let inner = || build(ctx, index + 1, body);
     match layer {
         Layer::Timeout(t) => {
@@ -191,7 +190,7 @@ fn retry_loop(
     inner: TokenStream,
 ) -> TokenStream {
     let p = quote!(::resilient::__private);
-    let policy = statics::ident(index);
+    let policy = super::partition::policy(ctx.layers, index);
     let attempts = format_ident!("__resilient_attempts", span = Span::mixed_site());
     let out = format_ident!("__resilient_out", span = Span::mixed_site());
     let delay = format_ident!("__resilient_delay", span = Span::mixed_site());
@@ -240,7 +239,7 @@ fn retry_loop(
         .skip(index + 1)
         .filter(|(_, l)| matches!(l, Layer::CircuitBreaker(_)))
         .map(|(i, _)| {
-            let b = statics::ident(i);
+            let b = super::partition::policy(ctx.layers, i);
             quote!(&& !#p::circuit_open(&#b))
         });
     let retryable = quote!(#retryable #(#breakers)*);

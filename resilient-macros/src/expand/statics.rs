@@ -1,7 +1,7 @@
 //! One `static` per layer, next to the generated code: per-function state with no lookup.
 
 use proc_macro2::{Ident, Span, TokenStream};
-use quote::{format_ident, quote};
+use quote::{ToTokens, format_ident, quote};
 
 use crate::args::{BackoffKind, JitterKind, TimeoutRule};
 use crate::duration::duration_tokens;
@@ -36,8 +36,24 @@ fn default_name(fn_name: &str) -> TokenStream {
 pub(crate) fn declare(layer: &Layer, index: usize, fn_name: &str) -> TokenStream {
     let ident = ident(index);
     let p = quote!(::resilient::__private);
-    let default_name = default_name(fn_name);
-    let name_of = |n: &Option<syn::LitStr>| n.as_ref().map_or(default_name.clone(), |n| quote!(#n));
+    let per = super::partition::per_of(layer);
+    // A partitioned layer's initialiser builds one instance per key, named once, up front.
+    let given_name = match layer {
+        Layer::Retry(r) => &r.name,
+        Layer::CircuitBreaker(b) => &b.name,
+        Layer::Timeout(t) => &t.name,
+        Layer::Idempotent(i) => &i.name,
+    };
+    let the_name = given_name.as_ref().map_or_else(|| default_name(fn_name), |n| quote!(#n));
+    let default_name = match per {
+        Some(_) => Ident::new("__resilient_name", Span::mixed_site()).into_token_stream(),
+        None => default_name(fn_name),
+    };
+    let name_of = |n: &Option<syn::LitStr>| match (n, per) {
+        (Some(n), None) => quote!(#n),
+        _ => default_name.clone(),
+    };
+    let mut shared = None;
     let (ty, init) = match layer {
         Layer::Retry(r) => {
             let name = name_of(&r.name);
@@ -110,6 +126,10 @@ pub(crate) fn declare(layer: &Layer, index: usize, fn_name: &str) -> TokenStream
                 }
             };
             let init = match &b.name {
+                Some(_) if per.is_some() => {
+                    shared = Some(settings.clone());
+                    quote!(#p::CircuitBreaker::builder().name(#default_name).settings(#settings).build())
+                }
                 // A named breaker is shared by every function that names it.
                 Some(n) => {
                     quote!(#p::CircuitBreaker::builder().name(#n).settings(#settings).build_shared())
@@ -166,6 +186,12 @@ pub(crate) fn declare(layer: &Layer, index: usize, fn_name: &str) -> TokenStream
                 quote!(#p::Idempotency::builder().name(#name)#ttl #store #max #wait #on_error.build()),
             )
         }
+    };
+    let (ty, init) = match per {
+        Some(per) => {
+            (quote!(#p::Partitioned<#ty>), super::partition::wrap(per, the_name, init, shared))
+        }
+        None => (ty, init),
     };
     quote! {
         static #ident: #p::LazyLock<#ty> = #p::LazyLock::new(|| #init);

@@ -47,6 +47,7 @@
 
 mod guard;
 mod machine;
+mod partition;
 mod permit;
 mod settings;
 mod snapshot;

@@ -265,6 +265,10 @@ fn resolve(layers: &[(Origin, Vec<Entry>)], name: &str, inline: &Tuning) -> Tuni
 
 /// Lists a newly built policy and brings it up to the configuration in force.
 pub(crate) fn attach<P: Tunable>(policy: &Arc<P>) {
+    if crate::registry::is_unlisted() {
+        // A partition: its `Partitioned` is attached in its stead and tunes it.
+        return;
+    }
     ensure_env();
     let mut st = state();
     let tuning = resolve(&st.layers, policy.name(), policy.inline());

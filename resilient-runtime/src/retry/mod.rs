@@ -22,6 +22,7 @@
 //! ```
 
 mod budget;
+mod partition;
 mod tuned;
 
 #[cfg(test)]

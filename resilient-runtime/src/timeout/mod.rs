@@ -37,6 +37,7 @@
 mod adaptive;
 mod future;
 mod histogram;
+mod partition;
 mod rule;
 mod tuned;
 

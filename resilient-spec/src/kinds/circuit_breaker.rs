@@ -70,6 +70,6 @@ pub const CIRCUIT_BREAKER: Kind = Kind {
             help: "operator override: \"open\" rejects every call, \"closed\" lets every call through, \"none\" lets the breaker decide",
         },
     ],
-    fixed: &[super::WHEN, super::NAME],
+    fixed: &[super::WHEN, super::NAME, super::PER, super::MAX_PARTITIONS],
     metrics: &[metrics::CALLS_TOTAL, metrics::CIRCUIT_STATE, metrics::CIRCUIT_TRANSITIONS_TOTAL],
 };

@@ -21,5 +21,9 @@ pub(crate) const ENABLED: Key = Key {
 };
 
 pub(crate) const WHEN: (&str, &str) = ("when", "it is code; change it in the source");
+/// `per = expr` (partitioned policies).
+pub(crate) const PER: (&str, &str) = ("per", "it is code; change it in the source");
+pub(crate) const MAX_PARTITIONS: (&str, &str) =
+    ("max_partitions", "the partitions are bounded when the policy is built");
 pub(crate) const NAME: (&str, &str) =
     ("name", "configuration addresses policies by name; it cannot rename one");

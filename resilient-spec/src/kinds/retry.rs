@@ -56,7 +56,7 @@ pub const RETRY: Kind = Kind {
         },
         super::ENABLED,
     ],
-    fixed: &[super::WHEN, super::NAME],
+    fixed: &[super::WHEN, super::NAME, super::PER, super::MAX_PARTITIONS],
     metrics: &[metrics::CALLS_TOTAL, metrics::RETRIES_TOTAL, metrics::RETRY_GAVE_UP_TOTAL],
 };
 

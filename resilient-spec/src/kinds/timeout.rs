@@ -54,7 +54,7 @@ pub const TIMEOUT: Kind = Kind {
         },
         super::ENABLED,
     ],
-    fixed: &[super::NAME],
+    fixed: &[super::NAME, super::PER, super::MAX_PARTITIONS],
     metrics: &[
         metrics::CALLS_TOTAL,
         metrics::TIMEOUT_LIMIT_SECONDS,

@@ -1,0 +1,8 @@
+use resilient::circuit_breaker;
+
+#[circuit_breaker(per = host, max_partitions = 0)]
+async fn call(host: u32) -> Result<u32, resilient::Error> {
+    Ok(host)
+}
+
+fn main() {}
