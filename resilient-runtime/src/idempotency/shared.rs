@@ -192,7 +192,9 @@ where
             let fallback = &policy.fallback;
             if let Ok(Claim::Claimed) = fallback.claim(&held.key, &held.marker, policy.lease).await
             {
-                let _ = fallback.complete(&held.key, &held.marker, &record, policy.tuned.get().ttl).await;
+                let _ = fallback
+                    .complete(&held.key, &held.marker, &record, policy.tuned.get().ttl)
+                    .await;
             }
             outcome
         }
