@@ -7,10 +7,8 @@
 //! opts out with `#[resilient::skip]`, `put_many` replaces the block's retry with its own, and
 //! the sync `addr` is left as it is.
 //!
-//! Each method has one breaker for both servers here: once the dead replica opens the `get`
-//! breaker, the primary's `get`s are turned away too until the cooldown is over, while `set`
-//! (another method, another breaker) goes on working. One breaker per server is
-//! `per = self.addr` on the block's `#[circuit_breaker]` (partitioned policies).
+//! `per = self.addr` on the block's breaker gives each method one breaker per server: once the
+//! dead replica opens its `get` breaker, the primary's `get`s go on as before.
 //!
 //! Run it with `cargo run -p resilient-examples --example impl_block` (about 2 seconds).
 
@@ -72,7 +70,7 @@ struct Client {
 }
 
 #[retry(max = 3, base = "20ms", jitter = "full", budget = "off", when = is_transient)]
-#[circuit_breaker(threshold = 3, window = "10s", cooldown = "1s")]
+#[circuit_breaker(threshold = 3, window = "10s", cooldown = "1s", per = self.addr)]
 #[timeout("250ms")]
 impl Client {
     async fn get(&self, key: &str) -> Result<Option<String>, ClientError> {
@@ -171,21 +169,31 @@ fn show<T: std::fmt::Debug>(started: Instant, who: &str, what: &str, r: &Result<
     println!("{:>5} ms  {who:<8} {what:<14} {outcome}", started.elapsed().as_millis());
 }
 
-/// Each breaker of the client as the registry shows it.
+/// Each breaker of the client as the registry shows it: one per method, each with one partition
+/// per server it has called.
 fn breakers() {
     let snapshot = registry::snapshot();
     let mut policies: Vec<_> =
         snapshot.policies.iter().filter(|p| p.name.starts_with("impl_block::Client::")).collect();
     policies.sort_by(|a, b| a.name.cmp(&b.name));
     for p in policies {
-        if let PolicyState::CircuitBreaker(b) = &p.state {
-            let state = match b.state {
-                CircuitState::Closed => "closed",
-                CircuitState::Open => "OPEN",
-                CircuitState::HalfOpen => "half-open",
-            };
-            println!("          breaker {:<28} {state:<9} rejected {}", p.name, b.rejections);
+        let PolicyState::Partitioned(parts) = &p.state else { continue };
+        if parts.of != "circuit_breaker" {
+            continue;
         }
+        let open = parts
+            .partitions
+            .iter()
+            .filter(|part| {
+                matches!(&part.state, PolicyState::CircuitBreaker(b) if b.state != CircuitState::Closed)
+            })
+            .count();
+        println!(
+            "          breaker {:<28} {} server(s): {open} open, {} closed",
+            p.name,
+            parts.live,
+            parts.live - open
+        );
     }
 }
 
@@ -202,19 +210,19 @@ async fn main() {
     show(started, "primary", "get a", &primary.get("a").await);
     show(started, "primary", "ping", &primary.ping().await);
 
-    println!("\nThe replica refuses: three attempts, three failures, and `get`'s breaker opens.");
+    println!("\nThe replica refuses: three attempts, three failures, and its `get` breaker opens.");
     show(started, "replica", "get a", &replica.get("a").await);
     show(started, "replica", "get a", &replica.get("a").await);
     show(started, "replica", "ping", &replica.ping().await);
     breakers();
 
-    println!("\nThe breaker is the method's, shared by both servers: the primary's `get` waits");
-    println!("out the cooldown too, while its `set` (another breaker) goes on.");
+    println!("\nEach server has its own breaker: the primary's `get`s go on.");
     show(started, "primary", "get a", &primary.get("a").await);
     show(started, "primary", "set d=4", &primary.set("d", "4").await);
 
-    println!("\nAfter the 1 s cooldown a probe goes to whichever server calls first: the primary.");
+    println!("\nAfter the 1 s cooldown the replica's breaker lets a probe through; it fails.");
     sleep(Duration::from_millis(1100)).await;
+    show(started, "replica", "get d", &replica.get("d").await);
     show(started, "primary", "get d", &primary.get("d").await);
     breakers();
 }
