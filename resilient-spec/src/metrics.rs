@@ -1,7 +1,7 @@
 //! Metric names, fixed by the contract (API.md section 7): every policy records through the
 //! `metrics` facade with these names and the labels `policy` (and `kind`, `outcome`, `reason`
-//! where said). The runtime's `observe::names` holds the same names, with types and labels; a
-//! test there keeps the two equal.
+//! where said). This is the one place they are declared: the runtime's `observe::names`
+//! re-exports them beside the labels and their values.
 
 /// Counter `{policy, kind, outcome}`: calls by how they ended.
 pub const CALLS_TOTAL: &str = "resilient_calls_total";

@@ -1,28 +1,13 @@
 //! Every metric's name, type, labels and meaning, and the label values, in one place: the
 //! contract of API.md section 7. The README's observability table is written from this list.
 
-/// `resilient_calls_total{policy, kind, outcome}`: calls through a policy, by how they ended.
-pub const CALLS_TOTAL: &str = "resilient_calls_total";
-/// `resilient_retries_total{policy}`: retries made (first attempts not counted).
-pub const RETRIES_TOTAL: &str = "resilient_retries_total";
-/// `resilient_retry_gave_up_total{policy, reason}`: calls a retry policy stopped retrying
-/// although the error was retryable (`reason`: `exhausted`, `budget`, `deadline`).
-pub const RETRY_GAVE_UP_TOTAL: &str = "resilient_retry_gave_up_total";
-/// `resilient_circuit_state{policy}`: 0 closed, 1 open, 2 half-open.
-pub const CIRCUIT_STATE: &str = "resilient_circuit_state";
-/// `resilient_circuit_transitions_total{policy}`: state changes of a breaker.
-pub const CIRCUIT_TRANSITIONS_TOTAL: &str = "resilient_circuit_transitions_total";
-/// `resilient_timeout_limit_seconds{policy}`: the limit a call starting now gets.
-pub const TIMEOUT_LIMIT_SECONDS: &str = "resilient_timeout_limit_seconds";
-/// `resilient_call_duration_seconds{policy, kind}`: how long calls that waited took, measured
-/// by the timeout layer (see the README for which calls are counted).
-pub const CALL_DURATION_SECONDS: &str = "resilient_call_duration_seconds";
-/// `resilient_idempotency_joined_total{policy}`: duplicates that waited for a running call
-/// with the same key and took its result (counted as hits too).
-pub const IDEMPOTENCY_JOINED_TOTAL: &str = "resilient_idempotency_joined_total";
-/// `resilient_idempotency_evicted_total{policy}`: results dropped before their ttl because the
-/// in-process store was full.
-pub const IDEMPOTENCY_EVICTED_TOTAL: &str = "resilient_idempotency_evicted_total";
+// The names themselves are declared once, in `resilient-spec` (each kind's declaration lists the
+// ones it records); the labels, their values and the table below live here.
+pub use resilient_spec::metrics::{
+    CALL_DURATION_SECONDS, CALLS_TOTAL, CIRCUIT_STATE, CIRCUIT_TRANSITIONS_TOTAL,
+    IDEMPOTENCY_EVICTED_TOTAL, IDEMPOTENCY_JOINED_TOTAL, RETRIES_TOTAL, RETRY_GAVE_UP_TOTAL,
+    TIMEOUT_LIMIT_SECONDS,
+};
 
 /// Label names.
 pub mod label {
