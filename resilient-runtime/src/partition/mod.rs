@@ -158,7 +158,7 @@ impl<P> Slot<P> {
 impl<P: Partition> Partitioned<P> {
     /// A partitioned policy named `name`, keeping at most `max_partitions` instances (at least
     /// 1), each built by `build` on its key's first call. Listed in the
-    /// [registry](crate::registry) once; the instances `build` makes are not listed on their
+    /// [`registry`](crate::registry::snapshot) once; the instances `build` makes are not listed on their
     /// own (they should all carry `name`).
     pub fn new(
         name: impl Into<PolicyName>,
