@@ -127,10 +127,8 @@ impl Tunable for Inner {
         &self.inline
     }
 
-    fn check(&self, _: &Tuning) -> Result<(), String> {
-        // Every key is checked on its own; `failure_rate`, when set, takes over from `threshold`.
-        Ok(())
-    }
+    // No `check`: every key is checked on its own; `failure_rate`, when set, takes over from
+    // `threshold`.
 
     fn retune(&self, tuning: Tuning) {
         let (settings, mode) = BreakerSettings::from_tuning(&tuning);

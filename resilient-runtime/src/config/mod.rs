@@ -68,8 +68,11 @@ pub(crate) trait Tunable: Send + Sync + 'static {
     fn name(&self) -> &str;
     /// Its compiled settings.
     fn inline(&self) -> &Tuning;
-    /// Checks settings as a whole (keys that must agree); the message names the keys.
-    fn check(&self, tuning: &Tuning) -> Result<(), String>;
+    /// Checks settings as a whole (keys that must agree); the message names the keys. Kinds
+    /// whose keys are each checked on their own keep this default.
+    fn check(&self, _tuning: &Tuning) -> Result<(), String> {
+        Ok(())
+    }
     /// Makes `tuning` current; state is kept.
     fn retune(&self, tuning: Tuning);
     /// The settings in force.

@@ -43,10 +43,6 @@ impl Tunable for Inner {
         &self.inline
     }
 
-    fn check(&self, _: &Tuning) -> Result<(), String> {
-        Ok(())
-    }
-
     fn retune(&self, tuning: Tuning) {
         self.tuned.set(Tuned::new(tuning));
     }
