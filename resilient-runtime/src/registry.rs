@@ -4,7 +4,7 @@
 //! call). The registry only lists and names them: calls never go through it, so it costs the
 //! hot path nothing.
 
-use std::any::Any;
+use std::any::{Any, TypeId};
 use std::cell::Cell;
 use std::collections::HashMap;
 use std::fmt::Debug;
@@ -233,7 +233,9 @@ pub struct Conflict {
 #[derive(Default)]
 struct Registry {
     live: Vec<Weak<dyn Inspect>>,
-    named: HashMap<String, (Box<dyn Any + Send + Sync>, String)>,
+    /// Named policies by kind (the Rust type of the policy) and name: stacked attributes of one
+    /// fn may share a name and stay apart by kind (API section 6).
+    named: HashMap<(TypeId, String), (Box<dyn Any + Send + Sync>, String)>,
     conflicts: Vec<Conflict>,
 }
 
@@ -295,46 +297,37 @@ pub fn unlisted<T>(build: impl FnOnce() -> T) -> T {
     build()
 }
 
-/// Returns the policy registered under `name`, building and registering it with `build` the
-/// first time. A later call whose `settings` differ from the first one's gets the first policy
+/// Returns the policy of type `T` registered under `name`, building and registering it with
+/// `build` the first time (policies of different kinds may share a name). A later call whose `settings` differ from the first one's gets the first policy
 /// all the same, and the disagreement is listed in [`Snapshot::conflicts`].
 pub fn named<T, S>(name: &str, settings: S, build: impl FnOnce(S) -> T) -> T
 where
     T: Clone + Send + Sync + 'static,
     S: PartialEq + Debug + Clone + Send + Sync + 'static,
 {
+    let key = (TypeId::of::<T>(), name.to_owned());
     let mut reg = registry();
-    if let Some((existing, kept)) = reg.named.get(name) {
-        if let Some((policy, first)) = existing.downcast_ref::<(T, S)>() {
-            if *first != settings {
-                let conflict = Conflict {
-                    name: name.to_owned(),
-                    kept: kept.clone(),
-                    ignored: format!("{settings:?}"),
-                };
-                let policy = policy.clone();
-                reg.conflicts.push(conflict);
-                return policy;
-            }
-            return policy.clone();
+    if let Some((existing, kept)) = reg.named.get(&key)
+        && let Some((policy, first)) = existing.downcast_ref::<(T, S)>()
+    {
+        if *first != settings {
+            let conflict = Conflict {
+                name: name.to_owned(),
+                kept: kept.clone(),
+                ignored: format!("{settings:?}"),
+            };
+            let policy = policy.clone();
+            reg.conflicts.push(conflict);
+            return policy;
         }
-        let conflict = Conflict {
-            name: name.to_owned(),
-            kept: kept.clone(),
-            ignored: format!("a policy of another kind: {settings:?}"),
-        };
-        reg.conflicts.push(conflict);
-        drop(reg);
-        return build(settings);
+        return policy.clone();
     }
     let text = format!("{settings:?}");
     // `build` registers the policy itself; release the lock for it.
     drop(reg);
     let policy = build(settings.clone());
     let mut reg = registry();
-    let entry = reg
-        .named
-        .entry(name.to_owned())
-        .or_insert_with(|| (Box::new((policy.clone(), settings)), text));
+    let entry =
+        reg.named.entry(key).or_insert_with(|| (Box::new((policy.clone(), settings)), text));
     entry.0.downcast_ref::<(T, S)>().map(|(p, _)| p.clone()).unwrap_or(policy)
 }

@@ -312,3 +312,71 @@ mod ambiguous {
         drop((first, retry));
     }
 }
+
+/// `name = "..."` on several fns shares one instance of each kind (API section 1), and stacked
+/// layers of one fn may share a name and stay apart by kind.
+mod shared_by_name {
+    use super::*;
+    use resilient::idempotent;
+    use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
+
+    static BODY_RUNS: AtomicU32 = AtomicU32::new(0);
+
+    #[retry(max = 2, base = "1ms", budget = "off", name = "names::shared::retry")]
+    async fn first_retried() -> Result<(), AppError> {
+        Err(AppError::Transient)
+    }
+
+    #[retry(max = 2, base = "1ms", budget = "off", name = "names::shared::retry")]
+    async fn second_retried() -> Result<(), AppError> {
+        Err(AppError::Transient)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn retries_of_two_fns_count_in_one_policy() {
+        assert_eq!(first_retried().await, Err(AppError::Transient));
+        assert_eq!(second_retried().await, Err(AppError::Transient));
+        let snap = registry::snapshot();
+        let retry = snap.retry("names::shared::retry").expect("one shared retry policy");
+        assert_eq!(retry.retries, 2, "one retry from each fn, in one policy");
+        assert_eq!(snap.all("names::shared::retry").count(), 1);
+    }
+
+    #[idempotent(key = id, name = "names::shared::charge")]
+    async fn charge_over_http(id: u64) -> Result<u64, AppError> {
+        BODY_RUNS.fetch_add(1, Relaxed);
+        Ok(id * 10)
+    }
+
+    #[idempotent(key = id, name = "names::shared::charge")]
+    async fn charge_from_queue(id: u64) -> Result<u64, AppError> {
+        BODY_RUNS.fetch_add(1, Relaxed);
+        Ok(id * 10)
+    }
+
+    #[tokio::test]
+    async fn two_entry_points_share_one_idempotency_store() {
+        assert_eq!(charge_over_http(7).await, Ok(70));
+        assert_eq!(charge_from_queue(7).await, Ok(70), "answered from the shared store");
+        assert_eq!(BODY_RUNS.load(Relaxed), 1);
+    }
+
+    #[timeout("10ms", name = "names::shared::both")]
+    #[retry(max = 2, base = "1ms", budget = "off", name = "names::shared::both")]
+    async fn stacked_under_one_name() -> Result<(), AppError> {
+        Err(AppError::Transient)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn stacked_layers_may_share_a_name() {
+        assert_eq!(stacked_under_one_name().await, Err(AppError::Transient));
+        let snap = registry::snapshot();
+        assert!(snap.retry("names::shared::both").is_some());
+        assert!(snap.timeout("names::shared::both").is_some());
+        assert!(
+            !snap.conflicts.iter().any(|c| c.name == "names::shared::both"),
+            "two kinds under one name are no conflict: {:?}",
+            snap.conflicts
+        );
+    }
+}

@@ -53,6 +53,11 @@ pub(crate) fn declare(layer: &Layer, index: usize, fn_name: &str) -> TokenStream
         (Some(n), None) => quote!(#n),
         _ => default_name.clone(),
     };
+    // A name given and no partitions: the instance is shared with every fn that names it.
+    let build = match (given_name, per) {
+        (Some(_), None) => quote!(build_shared),
+        _ => quote!(build),
+    };
     let mut shared = None;
     let (ty, init) = match layer {
         Layer::Retry(r) => {
@@ -92,7 +97,7 @@ pub(crate) fn declare(layer: &Layer, index: usize, fn_name: &str) -> TokenStream
                             jitter: #jitter,
                         })
                         .budget(#budget)
-                        .build()
+                        .#build()
                 },
             )
         }
@@ -163,7 +168,7 @@ pub(crate) fn declare(layer: &Layer, index: usize, fn_name: &str) -> TokenStream
             if let Some(w) = t.warmup {
                 init = quote!(#init.warmup(#w));
             }
-            (quote!(#p::Timeout), quote!(#init.name(#name).build()))
+            (quote!(#p::Timeout), quote!(#init.name(#name).#build()))
         }
         Layer::Idempotent(i) => {
             let name = name_of(&i.name);
@@ -183,7 +188,7 @@ pub(crate) fn declare(layer: &Layer, index: usize, fn_name: &str) -> TokenStream
             });
             (
                 quote!(#p::Idempotency),
-                quote!(#p::Idempotency::builder().name(#name)#ttl #store #max #wait #on_error.build()),
+                quote!(#p::Idempotency::builder().name(#name)#ttl #store #max #wait #on_error.#build()),
             )
         }
     };

@@ -235,6 +235,17 @@ impl IdempotencyBuilder {
         registry::register(weak);
         Idempotency { inner }
     }
+
+    /// Returns the policy registered under this builder's name, building it the first time:
+    /// every builder with the same name gets the same policy and so the same store, as
+    /// `#[idempotent(name = "...")]` on several fns does (a key answered through one fn is a hit
+    /// through the other; a result of another type is [`Error::IdempotencyKeyReused`]). A later
+    /// builder whose settings differ still gets the first policy; the disagreement is listed in
+    /// [`registry::snapshot`]`().conflicts`.
+    pub fn build_shared(self) -> Idempotency {
+        let name = self.name.clone();
+        registry::named(name.as_str(), self.clone(), |_| self.build())
+    }
 }
 
 impl Idempotency {

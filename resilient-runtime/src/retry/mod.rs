@@ -115,6 +115,17 @@ impl RetryBuilder {
         registry::register(weak);
         Retry { inner }
     }
+
+    /// Returns the retry policy registered under this builder's name, building it the first
+    /// time: every builder with the same name gets the same policy (one budget, one set of
+    /// counters), as `#[retry(name = "...")]` on several fns does. A later builder whose settings
+    /// differ still gets the first policy; the disagreement is listed in
+    /// [`registry::snapshot`]`().conflicts`.
+    pub fn build_shared(self) -> Retry {
+        let name = self.name.clone();
+        let settings = (self.max_attempts, self.schedule, self.budget);
+        registry::named(name.as_str(), settings, |_| self.build())
+    }
 }
 
 /// Why a failed attempt was not retried.
