@@ -262,4 +262,5 @@ pub mod __private {
         ($($tokens:tt)*) => {};
     }
     pub use __resilient_fused as fused;
+    pub use resilient_runtime::blocking;
 }
