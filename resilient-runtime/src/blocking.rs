@@ -15,11 +15,15 @@ use std::time::Duration;
 use crate::Outcome;
 use crate::pipeline::IsResult;
 
-/// Turns the sync function body's result into the innermost layer of a pipeline: the blocking
-/// twin of [`lift`](crate::pipeline::lift).
+/// Runs the sync function's body and makes its result the innermost layer of a pipeline: the
+/// blocking twin of [`lift`](crate::pipeline::lift).
+///
+/// The body is a closure so that its `return` and `?` end the attempt, not the function; taking
+/// it as `FnOnce` makes it one, so the body can return what it borrows from a `&mut` argument
+/// (a closure inferred as `Fn` could not let such a borrow escape).
 #[inline(always)]
-pub fn lift<R: IsResult>(result: R) -> Outcome<R::Ok, R::Err> {
-    Ok(result.into_result())
+pub fn lift<R: IsResult>(body: impl FnOnce() -> R) -> Outcome<R::Ok, R::Err> {
+    Ok(body().into_result())
 }
 
 /// The sleep between two attempts of a sync fn's retry: blocks the thread for `delay`.
@@ -34,8 +38,8 @@ mod tests {
 
     #[test]
     fn lift_keeps_the_result() {
-        assert_eq!(lift(Ok::<u8, &str>(1)), Ok(Ok(1)));
-        assert_eq!(lift(Err::<u8, &str>("e")), Ok(Err("e")));
+        assert_eq!(lift(|| Ok::<u8, &str>(1)), Ok(Ok(1)));
+        assert_eq!(lift(|| Err::<u8, &str>("e")), Ok(Err("e")));
     }
 
     #[test]

@@ -79,7 +79,7 @@ pub(crate) fn attribute(kind: Kind, args: TokenStream, item: TokenStream) -> Tok
     }
     layers::check_combination(&all, &mut errors);
     if info.sync {
-        sync_pipeline::check(&raw, &mut errors);
+        sync_pipeline::check(kind, &info.item.attrs, &mut errors);
     }
     cancel::check(&all, &info.bindings, &info.output, &mut errors);
     for (layer, span) in &all {

@@ -17,7 +17,7 @@
 //!         loop {
 //!             let out = { let _scope = attempts.enter();
 //!                 match L1.try_acquire() {
-//!                     Ok(permit) => { let out = blocking::lift((move || { BODY })()); permit.settle(&out, when); out }
+//!                     Ok(permit) => { let out = blocking::lift(move || { BODY }); permit.settle(&out, when); out }
 //!                     Err(rejected) => Err(rejected),
 //!                 } };
 //!             if is_success(&out) { attempts.succeeded(); break out; }
@@ -57,11 +57,15 @@ pub(crate) fn supports(kind: Kind) -> Result<(), &'static str> {
     }
 }
 
-/// Reports, at each attribute, the layers a sync fn cannot take.
-pub(crate) fn check(run: &[(Kind, TokenStream, Span)], errors: &mut Errors) {
-    for (kind, _, span) in run {
-        if let Err(why) = supports(*kind) {
-            errors.push(syn::Error::new(*span, why));
+/// Reports the layers a sync fn cannot take: the attribute being expanded (`kind`) at itself,
+/// the ones stacked below it (fused, still on the fn) at their paths.
+pub(crate) fn check(kind: Kind, attrs: &[syn::Attribute], errors: &mut Errors) {
+    if let Err(why) = supports(kind) {
+        errors.push(syn::Error::new(Span::call_site(), why));
+    }
+    for attr in attrs {
+        if let Some(Err(why)) = Kind::of(attr).map(supports) {
+            errors.error(attr.path(), why);
         }
     }
 }
@@ -97,8 +101,8 @@ pub(crate) fn build(ctx: &Ctx<'_>, index: usize, body: &Block) -> TokenStream {
     }
 }
 
-/// The user's body in a closure called at once, so `return` and `?` keep their meaning; its
-/// type pinned to the declared return type as in the async pipeline.
+/// The user's body in a closure `lift` calls at once, so `return` and `?` keep their meaning;
+/// its type pinned to the declared return type as in the async pipeline.
 fn innermost(ctx: &Ctx<'_>, body: &Block) -> TokenStream {
     let output = ctx.output;
     let stmts = &body.stmts;
@@ -118,10 +122,10 @@ fn innermost(ctx: &Ctx<'_>, body: &Block) -> TokenStream {
     });
     let lift = quote_spanned!(output.span()=> ::resilient::__private::blocking::lift);
     quote! {
-        #lift((move || {
+        #lift(move || {
             #pin
             #(#stmts)*
-        })())
+        })
     }
 }
 
