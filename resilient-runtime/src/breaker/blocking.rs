@@ -36,8 +36,12 @@ impl CircuitBreaker {
     {
         let permit = self.try_acquire().map_err(E::from)?;
         // A panic in `f` drops the permit unsettled, which frees a probe slot.
-        let outcome = Ok(f());
-        permit.settle(&outcome, when);
-        outcome.unwrap_or_else(|rejected| Err(E::from(rejected)))
+        let result = f();
+        match &result {
+            Ok(_) => permit.success(),
+            Err(e) if when(e) => permit.failure(),
+            Err(_) => permit.release(),
+        }
+        result
     }
 }
