@@ -400,3 +400,65 @@ mod error_types {
         assert_eq!(any().unwrap_err().to_string(), "always");
     }
 }
+
+/// The same metrics as an `async fn`'s policies record. The recorder is installed on this test's
+/// thread before the functions' first calls, when their policies resolve their handles.
+mod observed {
+    use std::collections::HashMap;
+
+    use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusRecorder};
+
+    use super::*;
+
+    fn samples(recorder: &PrometheusRecorder) -> HashMap<String, f64> {
+        recorder
+            .handle()
+            .render()
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.is_empty())
+            .filter_map(|l| {
+                let (series, value) = l.rsplit_once(' ')?;
+                Some((series.to_owned(), value.parse().ok()?))
+            })
+            .collect()
+    }
+
+    fn one(s: &HashMap<String, f64>, series: &str) -> f64 {
+        s.get(series).copied().unwrap_or_else(|| panic!("no {series} in {s:#?}"))
+    }
+
+    static FAIL: AtomicU32 = AtomicU32::new(1);
+
+    #[retry(max = 3, base = "1ms", name = "sync::observed")]
+    #[circuit_breaker(threshold = 3, cooldown = "60s", name = "sync::observed")]
+    fn observed() -> Result<(), AppError> {
+        if FAIL.load(SeqCst) == 1 { Err(AppError::Transient) } else { Ok(()) }
+    }
+
+    #[test]
+    fn retries_outcomes_and_breaker_state() {
+        let recorder = PrometheusBuilder::new().build_recorder();
+        let _local = metrics::set_default_local_recorder(&recorder);
+        FAIL.store(0, SeqCst);
+        assert_eq!(observed(), Ok(()));
+        FAIL.store(1, SeqCst);
+        // Three failed attempts open the breaker; the retry gives up with the last error.
+        assert_eq!(observed(), Err(AppError::Transient));
+        assert!(open(&observed()));
+        let s = samples(&recorder);
+        let calls = |kind: &str, outcome: &str| {
+            one(
+                &s,
+                &format!(
+                    r#"resilient_calls_total{{policy="sync::observed",kind="{kind}",outcome="{outcome}"}}"#
+                ),
+            )
+        };
+        assert_eq!(one(&s, r#"resilient_retries_total{policy="sync::observed"}"#), 2.0);
+        assert_eq!(calls("retry", "success"), 1.0);
+        assert_eq!(calls("circuit_breaker", "success"), 1.0);
+        assert_eq!(calls("circuit_breaker", "failure"), 3.0);
+        assert_eq!(calls("circuit_breaker", "rejected"), 1.0);
+        assert_eq!(one(&s, r#"resilient_circuit_state{policy="sync::observed"}"#), 1.0);
+    }
+}
