@@ -462,3 +462,31 @@ mod observed {
         assert_eq!(one(&s, r#"resilient_circuit_state{policy="sync::observed"}"#), 1.0);
     }
 }
+
+/// A sync fn called inside an async fn's `#[timeout]` sees its deadline: its retry never starts
+/// a sleep it could not finish before it.
+mod deadline {
+    use super::*;
+    use resilient::timeout;
+
+    static RUNS: AtomicU32 = AtomicU32::new(0);
+
+    #[retry(max = 5, base = "100ms", jitter = "none")]
+    fn blocking_call() -> Result<(), AppError> {
+        RUNS.fetch_add(1, SeqCst);
+        Err(AppError::Transient)
+    }
+
+    #[timeout("50ms")]
+    async fn bounded() -> Result<(), AppError> {
+        blocking_call()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn no_sleep_past_the_callers_deadline() {
+        assert_eq!(bounded().await, Err(AppError::Transient));
+        assert_eq!(RUNS.load(SeqCst), 1, "a 100 ms delay cannot end before a 50 ms deadline");
+        let snap = resilient::registry::snapshot();
+        assert_eq!(snap.retry("sync_fns::deadline::blocking_call").unwrap().gave_up, 1);
+    }
+}
