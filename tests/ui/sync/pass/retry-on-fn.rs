@@ -73,7 +73,38 @@ impl Store for Client {
     }
 }
 
+// Beside `#[tracing::instrument]`, above or below.
+#[resilient::retry(max = 2)]
+#[tracing::instrument]
+fn traced_below(id: u64) -> Result<u64, Box<dyn std::error::Error + Send + Sync>> {
+    Ok(id)
+}
+
+#[tracing::instrument]
+#[resilient::circuit_breaker]
+fn traced_above(id: u64) -> Result<u64, Box<dyn std::error::Error + Send + Sync>> {
+    Ok(id)
+}
+
+// `impl Trait` in the `Ok` type; an `unsafe fn`.
+#[resilient::retry]
+#[resilient::circuit_breaker]
+fn opaque() -> std::io::Result<impl Display> {
+    Ok(1)
+}
+
+#[resilient::retry]
+unsafe fn raw(ptr: *const u8) -> std::io::Result<u8> {
+    // SAFETY: the caller passes a valid pointer.
+    Ok(unsafe { *ptr })
+}
+
 fn main() {
+    let _ = traced_below(1);
+    let _ = traced_above(1);
+    let _ = opaque().map(|d| d.to_string());
+    // SAFETY: a pointer to a live byte.
+    let _ = unsafe { raw(&1) };
     let _ = call();
     let _ = read("x", &mut Vec::new());
     let _ = shown(1);
