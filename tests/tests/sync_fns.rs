@@ -490,3 +490,26 @@ mod deadline {
         assert_eq!(snap.retry("sync_fns::deadline::blocking_call").unwrap().gave_up, 1);
     }
 }
+
+/// `per = expr` on a sync fn: one breaker (and one retry budget) per host.
+mod partitioned {
+    use super::*;
+
+    static RUNS: AtomicU32 = AtomicU32::new(0);
+
+    #[retry(max = 2, base = "1ms", per = host)]
+    #[circuit_breaker(threshold = 2, cooldown = "60s", per = host)]
+    fn get(host: &str) -> Result<(), AppError> {
+        RUNS.fetch_add(1, SeqCst);
+        if host == "down" { Err(AppError::Transient) } else { Ok(()) }
+    }
+
+    #[test]
+    fn one_breaker_per_host() {
+        assert_eq!(get("down"), Err(AppError::Transient), "two attempts open its breaker");
+        assert!(open(&get("down")));
+        assert_eq!(RUNS.load(SeqCst), 2);
+        assert_eq!(get("up"), Ok(()), "another host has its own breaker");
+        assert_eq!(RUNS.load(SeqCst), 3);
+    }
+}
