@@ -43,6 +43,9 @@ pub(crate) struct FnInfo {
     pub(crate) bindings: Vec<Binding>,
     pub(crate) has_receiver: bool,
     pub(crate) output: Type,
+    /// A plain `fn`, neither `async` nor boxed by `#[async_trait]`: the layers run in place and
+    /// a retry sleeps blocking (see `expand::sync_pipeline`).
+    pub(crate) sync: bool,
 }
 
 impl FnInfo {
@@ -64,8 +67,9 @@ pub(crate) fn self_ident(span: Span) -> Ident {
     Ident::new("__resilient_self", Span::mixed_site().located_at(span))
 }
 
-/// Parses the annotated item; anything but an `async fn` with a body and a return type is an
-/// error that says what to write instead.
+/// Parses the annotated item; anything but a fn (`async` or sync) with a body and a return type
+/// is an error that says what to write instead. Which layers a sync fn takes is checked later,
+/// with all the layers fused (`expand::sync_pipeline::check`).
 pub(crate) fn analyse(item: TokenStream, attr: &str, errors: &mut Errors) -> Option<FnInfo> {
     let item: ItemFn = match syn::parse2(item.clone()) {
         Ok(f) => f,
@@ -77,12 +81,12 @@ pub(crate) fn analyse(item: TokenStream, attr: &str, errors: &mut Errors) -> Opt
     // `#[async_trait]` on the impl has already turned `async fn` into
     // `fn .. -> Pin<Box<dyn Future<Output = R> + ..>> { Box::pin(async move { .. }) }`.
     let boxed = boxed_future(&item);
-    if item.sig.asyncness.is_none() && boxed.is_none() {
+    let sync = item.sig.asyncness.is_none() && boxed.is_none();
+    if let Some(constness) = &item.sig.constness {
         errors.error(
-            item.sig.fn_token,
+            constness,
             format!(
-                "`#[{attr}]` works on `async fn`s; make this function `async fn {}`",
-                item.sig.ident
+                "`#[{attr}]` cannot stand on a `const fn`: its policies keep state and read the clock at run time; remove `const`"
             ),
         );
     }
@@ -160,7 +164,7 @@ pub(crate) fn analyse(item: TokenStream, attr: &str, errors: &mut Errors) -> Opt
         Some((_, body)) => (body, true),
         None => ((*item.block).clone(), false),
     };
-    errors.is_empty().then_some(FnInfo { item, body, boxed, bindings, has_receiver, output })
+    errors.is_empty().then_some(FnInfo { item, body, boxed, bindings, has_receiver, output, sync })
 }
 
 /// `T` where the function declares `<T>`, or `impl Trait`.
@@ -241,7 +245,10 @@ fn not_a_fn(item: TokenStream, attr: &str, errors: &mut Errors) {
         _ => "not a function",
     };
     let blame = item.into_iter().find(|t| !matches!(t, TokenTree::Punct(_) | TokenTree::Group(_)));
-    let message = format!("`#[{attr}]` goes on an `async fn` or an `impl` block; this is {what}");
+    let takes_sync = crate::layers::Kind::from_name(attr)
+        .is_some_and(|k| crate::expand::sync_pipeline::supports(k).is_ok());
+    let fns = if takes_sync { "a `fn` (`async` or not)" } else { "an `async fn`" };
+    let message = format!("`#[{attr}]` goes on {fns} or an `impl` block; this is {what}");
     match blame {
         Some(t) => errors.error(t, message),
         None => errors.push(syn::Error::new(Span::call_site(), message)),

@@ -5,6 +5,7 @@
 //! Depend on the `resilient` facade rather than on this crate directly.
 
 pub mod backoff;
+pub mod blocking;
 pub mod breaker;
 pub mod cancel;
 pub mod config;

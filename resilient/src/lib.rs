@@ -67,6 +67,27 @@
 //! # }
 //! ```
 //!
+//! # Sync fns
+//!
+//! [`retry`] and [`circuit_breaker`] also work on a plain `fn` returning `Result` (diesel, a
+//! blocking HTTP client): the same policies, names, registry and configuration, with the delays
+//! between attempts slept by `std::thread::sleep`. Like any blocking call, such a fn blocks the
+//! thread it runs on: call it from async code through `tokio::task::spawn_blocking`.
+//! [`timeout`] and [`idempotent`] on a sync fn are compile errors that say why (a blocking call
+//! cannot be interrupted; the idempotency stores are async).
+//!
+//! ```
+//! use resilient::{circuit_breaker, retry};
+//!
+//! #[retry(max = 3, base = "1ms")]
+//! #[circuit_breaker(threshold = 5)]
+//! fn load(path: &str) -> std::io::Result<String> {
+//!     std::fs::read_to_string(path)
+//! }
+//!
+//! assert!(load("/no/such/file").is_err());
+//! ```
+//!
 //! # Without macros
 //!
 //! Every policy is usable by hand from [`runtime`]; the attributes generate calls into exactly
@@ -262,4 +283,5 @@ pub mod __private {
         ($($tokens:tt)*) => {};
     }
     pub use __resilient_fused as fused;
+    pub use resilient_runtime::blocking;
 }

@@ -246,3 +246,29 @@ async fn idempotency_hits_misses_joins_and_evictions_are_events() {
         );
     }
 }
+
+static SYNC_TRIES: AtomicU32 = AtomicU32::new(0);
+
+/// A sync fn: fails twice, then succeeds; logs each attempt from the body.
+#[retry(max = 3, base = "1ms", jitter = 0, name = "traced::sync")]
+fn flaky_sync() -> Result<u32, AppError> {
+    let n = SYNC_TRIES.fetch_add(1, SeqCst);
+    tracing::info!("sync body running");
+    if n < 2 { Err(AppError::Transient) } else { Ok(n) }
+}
+
+#[test]
+fn a_sync_fns_attempts_run_in_spans_and_retries_are_events() {
+    let recorder = Recorder::default();
+    let _guard = tracing::subscriber::set_default(recorder.clone());
+    assert_eq!(flaky_sync(), Ok(2));
+    let bodies: Vec<Option<String>> =
+        recorder.with_message("sync body running").into_iter().map(|e| e.attempt).collect();
+    assert_eq!(bodies, [Some("1".into()), Some("2".into()), Some("3".into())]);
+    let scheduled = recorder.with_message("retrying");
+    assert_eq!(scheduled.len(), 2, "{scheduled:?}");
+    for (e, (attempt, delay)) in scheduled.iter().zip([("1", "1ms"), ("2", "2ms")]) {
+        assert_eq!((e.field("policy"), e.field("kind")), ("traced::sync", "retry"));
+        assert_eq!((e.field("attempt"), e.field("delay")), (attempt, delay), "{e:?}");
+    }
+}

@@ -21,6 +21,7 @@ mod marker;
 mod partition;
 mod pipeline;
 mod statics;
+pub(crate) mod sync_pipeline;
 
 use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens, quote, quote_spanned};
@@ -77,6 +78,9 @@ pub(crate) fn attribute(kind: Kind, args: TokenStream, item: TokenStream) -> Tok
         }
     }
     layers::check_combination(&all, &mut errors);
+    if info.sync {
+        sync_pipeline::check(kind, &info.item.attrs, &mut errors);
+    }
     cancel::check(&all, &info.bindings, &info.output, &mut errors);
     for (layer, span) in &all {
         if let Layer::Idempotent(i) = layer
@@ -116,7 +120,7 @@ pub(crate) fn attribute(kind: Kind, args: TokenStream, item: TokenStream) -> Tok
 fn generate(info: FnInfo, layers: &[Layer], marker: Option<TokenStream>) -> TokenStream {
     let default_key = info.default_idempotency_key().cloned();
     let warning = cancel::warning(layers, &info.bindings);
-    let FnInfo { item, body, boxed, bindings, has_receiver, output } = info;
+    let FnInfo { item, body, boxed, bindings, has_receiver, output, sync } = info;
     let syn::ItemFn { attrs, vis, sig, .. } = item;
     let mut block = body;
     if has_receiver {
@@ -140,7 +144,10 @@ fn generate(info: FnInfo, layers: &[Layer], marker: Option<TokenStream>) -> Toke
         output: &output,
         default_key: default_key.as_ref(),
     };
-    let pipeline = pipeline::build(&ctx, 0, &block);
+    let pipeline = match sync {
+        true => sync_pipeline::build(&ctx, 0, &block),
+        false => pipeline::build(&ctx, 0, &block),
+    };
     let rejects = layers.iter().any(Layer::rejects);
     let finish = if rejects {
         // Spanned on the return type: a missing `From<resilient::Error>` is blamed there, once.
@@ -153,11 +160,12 @@ fn generate(info: FnInfo, layers: &[Layer], marker: Option<TokenStream>) -> Toke
             true => quote!(::resilient::__private::rejection_into()),
         };
         let finish = quote_spanned!(output.span()=> ::resilient::__private::finish);
-        let dot_await = pipeline::dot_await(&ctx, 0);
+        let dot_await = (!sync).then(|| pipeline::dot_await(&ctx, 0));
         quote!(#finish(#pipeline #dot_await, #convert))
     } else {
         let finish = quote_spanned!(output.span()=> ::resilient::__private::finish_plain);
-        quote!(#finish(#pipeline.await))
+        let dot_await = (!sync).then(|| quote!(.await));
+        quote!(#finish(#pipeline #dot_await))
     };
     let partitions = partition::lookups(layers, &bindings, has_receiver);
     let body = quote! {

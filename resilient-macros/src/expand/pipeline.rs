@@ -154,7 +154,7 @@ fn when_or_every_error(when: Option<&Expr>) -> TokenStream {
 /// for `self` and for type parameters) with every token on the argument's type, named in the
 /// path when it can be, so that a missing `Clone` is reported there, once, in words about the
 /// argument, and with no bound of ours for rustc to point into.
-fn retry_argument(b: &Binding) -> TokenStream {
+pub(crate) fn retry_argument(b: &Binding) -> TokenStream {
     let name = match (b.ident == "__resilient_self", b.type_parameter) {
         (true, _) => "RetryReceiver",
         (false, true) => "RetryGenericArgument",

@@ -45,6 +45,7 @@
 //! # }
 //! ```
 
+mod blocking;
 mod guard;
 mod machine;
 mod partition;

@@ -21,6 +21,7 @@
 //! # }
 //! ```
 
+mod blocking;
 mod budget;
 mod partition;
 mod tuned;
@@ -35,6 +36,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+pub use blocking::AttemptScope;
 pub use budget::{BudgetSettings, BudgetSnapshot, RetryBudget};
 
 use crate::backoff::{Delays, Schedule};

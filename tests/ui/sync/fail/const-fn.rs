@@ -1,0 +1,6 @@
+#[resilient::retry]
+const fn call() -> Result<(), std::io::Error> {
+    Ok(())
+}
+
+fn main() {}

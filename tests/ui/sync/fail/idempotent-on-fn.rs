@@ -1,0 +1,6 @@
+#[resilient::idempotent(key = id)]
+fn charge(id: u64) -> std::io::Result<u64> {
+    Ok(id)
+}
+
+fn main() {}

@@ -1,6 +1,0 @@
-#[resilient::timeout("1s")]
-fn call() -> std::io::Result<()> {
-    Ok(())
-}
-
-fn main() {}
