@@ -6,6 +6,7 @@
 
 pub mod backoff;
 pub mod breaker;
+pub mod bulkhead;
 pub mod cancel;
 pub mod config;
 pub mod deadline;
