@@ -44,10 +44,7 @@ impl<'a> Acquire<'a> {
     fn start(&mut self) -> Option<Result<Permit<'a>, Error>> {
         let inner = self.inner;
         let tuned = inner.tuned.get();
-        let wait = match crate::deadline::remaining() {
-            Some(left) => tuned.wait.min(left),
-            None => tuned.wait,
-        };
+        let wait = tuned.wait;
         if tuned.queue == 0 || wait.is_zero() {
             return Some(Err(inner.rejected(Duration::ZERO)));
         }

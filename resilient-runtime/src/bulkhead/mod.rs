@@ -2,8 +2,8 @@
 //! thread or connection of the caller.
 //!
 //! A [`Bulkhead`] lets `max` calls run at once. When every place is taken, up to `queue` more
-//! calls wait, first come first served, for at most `wait` (and never past the task's
-//! [deadline](crate::deadline)); the rest are rejected at once with [`Error::BulkheadFull`]. A
+//! calls wait, first come first served, for at most `wait` (a timeout above the bulkhead bounds
+//! the wait too); the rest are rejected at once with [`Error::BulkheadFull`]. A
 //! call that ends, fails, panics or is cancelled (running or waiting) gives its place back; a
 //! place given back while calls wait goes to the first of them, never to a newcomer.
 //!
