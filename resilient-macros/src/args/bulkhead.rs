@@ -70,7 +70,12 @@ impl BulkheadArgs {
         let mut per = PerKeys::default();
         let mut adaptive_keys: Vec<Ident> = Vec::new();
         let (mut max_value, mut queue_key, mut wait_key) = (None, None, None);
-        for (name, key, value) in keys.accepted(args, errors) {
+        let given = args.len();
+        let accepted = keys.accepted(args, errors);
+        // A key rejected (unknown, renamed, twice) or a value rejected: the checks across keys
+        // would only repeat it in other words.
+        let mut clean = accepted.len() == given;
+        for (name, key, value) in accepted {
             if let Some(parsed) = per.take(&name, &key, &value) {
                 if let Err(e) = parsed {
                     errors.push(e);
@@ -103,6 +108,7 @@ impl BulkheadArgs {
                 _ => unreachable!("every valid key is handled"),
             };
             if let Err(e) = parsed {
+                clean = false;
                 errors.push(e);
             }
         }
@@ -131,13 +137,24 @@ impl BulkheadArgs {
             let min = out.min.map_or(min, u64::from);
             let limit = out.limit.map_or(limit, u64::from);
             let initial = out.initial.map_or(initial, u64::from);
-            if let Err(why) = resilient_spec::check_adaptive(min, initial, limit) {
+            let check = match out.initial {
+                // The default start is out of the bounds written: say which to add.
+                None if !(min..=limit).contains(&initial) => Err(format!(
+                    "the adaptive limit starts at `initial`, {initial} by default, which is outside `min..=limit` ({min}..={limit}): add `initial = {}`",
+                    initial.clamp(min, limit)
+                )),
+                _ => resilient_spec::check_adaptive(min, initial, limit),
+            };
+            if let Err(why) = check {
                 let at = adaptive_keys.last().cloned();
                 match at {
                     Some(key) => errors.error(&key, why),
                     None => errors.error(max_value.as_ref().expect("adaptive was written"), why),
                 }
             }
+        }
+        if !clean {
+            return out;
         }
         match (out.queue, out.wait, &queue_key, &wait_key) {
             (Some(q), None | Some(Duration::ZERO), Some(key), _) if q > 0 => errors.error(
