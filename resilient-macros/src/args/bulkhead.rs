@@ -139,7 +139,7 @@ impl BulkheadArgs {
             let initial = out.initial.map_or(initial, u64::from);
             let check = match out.initial {
                 // The default start is out of the bounds written: say which to add.
-                None if !(min..=limit).contains(&initial) => Err(format!(
+                None if min <= limit && !(min..=limit).contains(&initial) => Err(format!(
                     "the adaptive limit starts at `initial`, {initial} by default, which is outside `min..=limit` ({min}..={limit}): add `initial = {}`",
                     initial.clamp(min, limit)
                 )),
