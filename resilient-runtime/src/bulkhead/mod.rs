@@ -52,6 +52,8 @@ mod permit;
 mod settings;
 mod snapshot;
 mod sync;
+#[cfg(test)]
+mod tests;
 mod tuned;
 
 #[cfg(all(test, resilient_loom))]
