@@ -67,15 +67,21 @@ async fn main() {
     let a = sim::run(adaptive, &PHASES, BASE, 3).await;
     let f = sim::run(fixed, &PHASES, BASE, 3).await;
 
-    println!("phase         capacity  settled after  latency adaptive  latency fixed (max = 100)");
+    println!(
+        "phase         capacity  settled after  latency adaptive  latency fixed (max = 100)  rejected/s adaptive  fixed"
+    );
     let mut from = 0.0;
     for phase in PHASES {
         let to = phase.until.as_secs_f64();
         let settled = settled_after(&a, from, to, phase.capacity)
             .map_or("never".to_owned(), |s| format!("{s:.1} s"));
         let (la, lf) = (mean_latency(&a, from + 5.0, to), mean_latency(&f, from + 5.0, to));
+        let rejected = |points: &[Point]| {
+            between(points, from, to).map(|p| p.rejected).sum::<u64>() as f64 / (to - from)
+        };
+        let (ra, rf) = (rejected(&a), rejected(&f));
         println!(
-            "{from:>4.0}-{to:<4.0} s    {:>8}  {settled:>13}  {la:>13.1} ms  {lf:>10.1} ms",
+            "{from:>4.0}-{to:<4.0} s    {:>8}  {settled:>13}  {la:>13.1} ms  {lf:>22.1} ms  {ra:>19.0}  {rf:>5.0}",
             phase.capacity
         );
         from = to;

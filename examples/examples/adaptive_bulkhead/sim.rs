@@ -33,7 +33,6 @@ pub struct Point {
     pub capacity: u32,
     /// The bulkhead's limit.
     pub limit: u32,
-    pub in_flight: u32,
     /// Mean latency of the calls that ended in the last step, in milliseconds (the previous
     /// value when none did).
     pub latency_ms: f64,
@@ -77,7 +76,6 @@ pub async fn run(bulkhead: Bulkhead, phases: &[Phase], base: Duration, per_ms: u
                     t: (at - start).as_secs_f64(),
                     capacity: capacity.load(Relaxed),
                     limit: bulkhead.limit(),
-                    in_flight: bulkhead.in_flight(),
                     latency_ms,
                     rejected: rejected.swap(0, Relaxed),
                 });
