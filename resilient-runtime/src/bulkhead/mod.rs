@@ -236,7 +236,8 @@ impl Inner {
     /// A waiter was handed a place.
     #[cold]
     fn granted(&self) -> Permit<'_> {
-        let running = self.core.counts().0;
+        let (running, waiting) = self.core.counts();
+        self.metrics.queued(waiting);
         self.permit(self.tuned.get().active(), running)
     }
 
