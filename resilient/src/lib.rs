@@ -208,7 +208,7 @@ pub use resilient_macros::idempotent;
 /// the same bulkhead share its places) and `per` with `max_partitions` (a bulkhead per value,
 /// see [`partition`]). A cancelled call, running or waiting, frees its place. An adaptive limit
 /// follows the dependency's latency with a gradient controller: see
-/// [`runtime::bulkhead`](resilient_runtime::bulkhead). Put it innermost (below `#[timeout]`)
+/// [`runtime::bulkhead`]. Put it innermost (below `#[timeout]`)
 /// so that it counts the calls actually running against the dependency.
 #[doc(inline)]
 pub use resilient_macros::bulkhead;
