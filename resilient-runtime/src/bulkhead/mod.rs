@@ -182,6 +182,7 @@ impl Bulkhead {
     {
         let permit = self.acquire().await.map_err(E::from)?;
         let out = fut.await;
+        self.inner.metrics.finished(out.is_ok());
         permit.done();
         out
     }

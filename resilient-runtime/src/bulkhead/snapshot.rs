@@ -14,7 +14,8 @@ pub struct BulkheadSnapshot {
     pub settings: BulkheadSettings,
     /// False while configuration turns the bulkhead off (`enabled = false`).
     pub enabled: bool,
-    /// The most calls let run at once now (the adaptive value, when adaptive).
+    /// The most calls let run at once now (the adaptive value, when adaptive; `u32::MAX` while
+    /// disabled).
     pub limit: u32,
     /// Calls running now.
     pub in_flight: u32,
