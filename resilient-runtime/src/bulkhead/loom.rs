@@ -121,3 +121,36 @@ fn a_granted_waiter_runs_and_a_lowered_limit_holds() {
         assert_eq!(core.counts(), (0, 0));
     });
 }
+
+#[test]
+fn after_the_limit_is_lowered_a_place_is_handed_over_only_below_it() {
+    model(|| {
+        let core = Arc::new(Core::new(2));
+        core.try_acquire().unwrap();
+        core.try_acquire().unwrap();
+        let me = Arc::new(Waiter::default());
+        assert_eq!(core.enqueue(&me, 1), Enqueued::Waiting);
+        core.set_limit(1);
+        let releases: Vec<_> = (0..2)
+            .map(|_| {
+                let core = core.clone();
+                thread::spawn(move || core.release())
+            })
+            .collect();
+        let waiter = {
+            let core = core.clone();
+            thread::spawn(move || {
+                while !me.granted() {
+                    thread::yield_now();
+                }
+                // Handed a place: the count, with it, is within the lowered limit.
+                let (running, _) = core.counts();
+                assert!(running <= 1, "{running} running, limit 1");
+                core.release();
+            })
+        };
+        releases.into_iter().for_each(|t| t.join().unwrap());
+        waiter.join().unwrap();
+        assert_eq!(core.counts(), (0, 0));
+    });
+}
