@@ -172,3 +172,46 @@ impl BulkheadArgs {
         out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every combination of edge values of the keys that are checked together parses to
+    /// settings or errors, never a panic.
+    #[test]
+    fn no_combination_of_values_panics() {
+        let maxes =
+            ["", "max = 0,", "max = 1,", "max = \"adaptive\",", "max = -1,", "max = \"x\","];
+        let mins = ["", "min = 0,", "min = 1,", "min = 50,"];
+        let limits = ["", "limit = 10,", "limit = 1000000,", "limit = 2000000,"];
+        let initials = ["", "initial = 0,", "initial = 5,", "initial = 100,"];
+        let queues = ["", "queue = 0,", "queue = 5,", "queue = x,"];
+        let waits = ["", "wait = \"0ms\",", "wait = \"1s\",", "wait = \"soon\","];
+        let mut parsed = 0;
+        for max in maxes {
+            for min in mins {
+                for limit in limits {
+                    for initial in initials {
+                        for queue in queues {
+                            for wait in waits {
+                                let text = format!("{max}{min}{limit}{initial}{queue}{wait}");
+                                let tokens: proc_macro2::TokenStream = text.parse().unwrap();
+                                let list = super::super::parse_list(tokens).unwrap();
+                                let mut errors = Errors::default();
+                                let args = BulkheadArgs::parse(list, &mut errors);
+                                if errors.is_empty() {
+                                    parsed += 1;
+                                    if let (Some(q), Some(w)) = (args.queue, args.wait) {
+                                        assert_eq!(q > 0, !w.is_zero(), "{text}");
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        assert!(parsed > 50, "valid combinations reach the end: {parsed}");
+    }
+}
