@@ -52,7 +52,7 @@ pub const BULKHEAD: Kind = Kind {
                 ),
             },
             default: Setting::Count(1),
-            help: "the lowest adaptive limit (adaptive only)",
+            help: "the lowest adaptive limit (adaptive only; kept but unused while `max` is a number)",
         },
         Key {
             name: "limit",
@@ -63,7 +63,7 @@ pub const BULKHEAD: Kind = Kind {
                 zero: Some("`limit = 0` would reject every call: write at least 1"),
             },
             default: Setting::Count(1000),
-            help: "the highest adaptive limit (adaptive only)",
+            help: "the highest adaptive limit (adaptive only; kept but unused while `max` is a number)",
         },
         Key {
             name: "initial",
@@ -76,7 +76,7 @@ pub const BULKHEAD: Kind = Kind {
                 ),
             },
             default: Setting::Count(20),
-            help: "the adaptive limit to start from (slow start grows it from there)",
+            help: "the adaptive limit to start from, when the bulkhead first becomes adaptive (slow start grows it from there)",
         },
         super::ENABLED,
     ],
@@ -103,4 +103,33 @@ pub fn check_adaptive(min: u64, initial: u64, limit: u64) -> Result<(), String> 
         return Err(format!("`initial` ({initial}) is outside `min..=limit` ({min}..={limit})"));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::value::{Setting, Value};
+
+    #[test]
+    fn max_is_a_number_or_adaptive() {
+        let (_, max) = super::BULKHEAD.key("max").unwrap();
+        assert_eq!(max.ty.parse(Value::Int(10)), Ok(Setting::Count(10)));
+        assert_eq!(max.ty.parse(Value::Str("adaptive")), Ok(Setting::Adaptive));
+        assert_eq!(max.ty.parse(Value::Str("adaptive")).unwrap().to_string(), "adaptive");
+        assert!(
+            max.ty.parse(Value::Int(0)).unwrap_err().contains("`max = 0` would reject every call")
+        );
+        assert!(max.ty.parse(Value::Int(-3)).unwrap_err().starts_with("expected the most calls"));
+        assert!(max.ty.parse(Value::Str("auto")).unwrap_err().starts_with("unknown limit `auto`"));
+        assert!(max.ty.parse(Value::Int(2_000_000)).is_err());
+    }
+
+    #[test]
+    fn adaptive_bounds_are_checked_together() {
+        assert_eq!(super::check_adaptive(1, 20, 1000), Ok(()));
+        assert_eq!(
+            super::check_adaptive(50, 50, 10).unwrap_err(),
+            "`limit` (10) is below `min` (50)"
+        );
+        assert!(super::check_adaptive(5, 2, 10).unwrap_err().contains("`initial` (2) is outside"));
+    }
 }
