@@ -40,6 +40,13 @@ pub fn idempotent(args: TokenStream, item: TokenStream) -> TokenStream {
     expand::attribute(Kind::Idempotent, args.into(), item.into()).into()
 }
 
+/// At most so many calls at once, fixed or adaptive (`max = "adaptive"`), with an optional
+/// FIFO queue. See the `resilient` crate docs.
+#[proc_macro_attribute]
+pub fn bulkhead(args: TokenStream, item: TokenStream) -> TokenStream {
+    expand::attribute(Kind::Bulkhead, args.into(), item.into()).into()
+}
+
 /// Leaves a method out of the resilient attributes on its `impl` block. A no-op anywhere else.
 /// See the `resilient` crate docs.
 #[proc_macro_attribute]

@@ -21,6 +21,9 @@ pub enum Error {
     IdempotencyKeyReused(KeyConflict),
     /// The idempotency store could not be read or written (for example Redis is unreachable).
     Store(StoreFailure),
+    /// Every place of a bulkhead was taken (and its queue full, or the wait over): the body did
+    /// not run.
+    BulkheadFull(BulkheadFull),
 }
 
 /// Details of [`Error::CircuitOpen`].
@@ -99,6 +102,32 @@ impl StoreFailure {
     }
 }
 
+/// Details of [`Error::BulkheadFull`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BulkheadFull {
+    pub(crate) policy: PolicyName,
+    pub(crate) limit: u32,
+    pub(crate) waited: Duration,
+}
+
+impl BulkheadFull {
+    /// Builds the details: the bulkhead's name, its limit then, and how long the call waited.
+    pub fn new(policy: impl Into<PolicyName>, limit: u32, waited: Duration) -> Self {
+        Self { policy: policy.into(), limit, waited }
+    }
+
+    /// The most calls the bulkhead let run at once when it rejected this one.
+    pub fn limit(&self) -> u32 {
+        self.limit
+    }
+
+    /// How long the call waited in the queue before it was rejected (zero when it was rejected
+    /// at once: no queue, or the queue full).
+    pub fn waited(&self) -> Duration {
+        self.waited
+    }
+}
+
 /// The name of a policy: a `&'static str` for policies the attributes declare, shared otherwise.
 /// Cloning never allocates.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -167,6 +196,11 @@ impl Error {
         matches!(self, Error::Timeout(_))
     }
 
+    /// True for [`Error::BulkheadFull`].
+    pub fn is_bulkhead_full(&self) -> bool {
+        matches!(self, Error::BulkheadFull(_))
+    }
+
     /// The name of the policy that rejected the call (by default `module::path::function` or
     /// `module::path::Type::method`).
     pub fn policy(&self) -> &str {
@@ -175,6 +209,7 @@ impl Error {
             Error::Timeout(d) => d.policy.as_str(),
             Error::IdempotencyInFlight(d) | Error::IdempotencyKeyReused(d) => d.policy.as_str(),
             Error::Store(d) => d.policy.as_str(),
+            Error::BulkheadFull(d) => d.policy.as_str(),
         }
     }
 }
@@ -197,6 +232,14 @@ impl fmt::Display for Error {
                 d.policy, d.key
             ),
             Error::Store(d) => write!(f, "`{}`: idempotency store failed: {}", d.policy, d.message),
+            Error::BulkheadFull(d) => {
+                let calls = if d.limit == 1 { "call" } else { "calls" };
+                write!(f, "bulkhead `{}` is full ({} {calls} at once)", d.policy, d.limit)?;
+                if !d.waited.is_zero() {
+                    write!(f, "; waited {:?}", d.waited)?;
+                }
+                Ok(())
+            }
         }
     }
 }
@@ -206,7 +249,8 @@ impl std::error::Error for Error {}
 impl From<Error> for std::io::Error {
     /// A timeout becomes [`std::io::ErrorKind::TimedOut`], a call still in flight elsewhere
     /// [`std::io::ErrorKind::ResourceBusy`], anything else [`std::io::ErrorKind::Other`]; the
-    /// [`Error`] stays reachable as the source.
+    /// [`Error`] stays reachable as the source. A full bulkhead is `Other`, not `WouldBlock`:
+    /// non-blocking I/O code takes `WouldBlock` as "poll again when ready" and could spin on it.
     fn from(e: Error) -> Self {
         let kind = match &e {
             Error::Timeout(_) => std::io::ErrorKind::TimedOut,
@@ -234,6 +278,18 @@ mod tests {
         assert_eq!(io.kind(), std::io::ErrorKind::TimedOut);
         let boxed: Box<dyn std::error::Error + Send + Sync> = e.into();
         assert!(boxed.to_string().contains("timed out"));
+    }
+
+    #[test]
+    fn bulkhead_full_names_the_bulkhead_and_its_limit() {
+        let e = Error::BulkheadFull(BulkheadFull::new("db", 10, Duration::ZERO));
+        assert!(e.is_bulkhead_full() && !e.is_timeout() && !e.is_circuit_open());
+        assert_eq!(e.policy(), "db");
+        assert_eq!(e.to_string(), "bulkhead `db` is full (10 calls at once)");
+        let waited = Error::BulkheadFull(BulkheadFull::new("db", 1, Duration::from_millis(50)));
+        assert_eq!(waited.to_string(), "bulkhead `db` is full (1 call at once); waited 50ms");
+        let io: std::io::Error = e.into();
+        assert_eq!(io.kind(), std::io::ErrorKind::Other);
     }
 
     #[test]

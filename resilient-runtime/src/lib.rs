@@ -7,6 +7,7 @@
 pub mod backoff;
 pub mod blocking;
 pub mod breaker;
+pub mod bulkhead;
 pub mod cancel;
 pub mod config;
 pub mod deadline;

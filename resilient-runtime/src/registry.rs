@@ -110,6 +110,14 @@ impl Snapshot {
         })
     }
 
+    /// The bulkhead with this name; `None` if there is none or more than one.
+    pub fn bulkhead(&self, name: &str) -> Option<&crate::bulkhead::BulkheadSnapshot> {
+        self.find(name, |s| match s {
+            PolicyState::Bulkhead(b) => Some(b),
+            _ => None,
+        })
+    }
+
     fn find<'a, T>(
         &'a self,
         name: &str,
@@ -188,6 +196,8 @@ pub enum PolicyState {
     Idempotency(crate::idempotency::IdempotencySnapshot),
     /// A policy with one instance per key (`per = ...`), listed once with its partitions.
     Partitioned(crate::partition::PartitionsSnapshot),
+    /// A fixed or adaptive bulkhead.
+    Bulkhead(crate::bulkhead::BulkheadSnapshot),
 }
 
 impl PolicyState {
@@ -200,6 +210,7 @@ impl PolicyState {
             PolicyState::Timeout(_) => "timeout",
             PolicyState::Idempotency(_) => "idempotency",
             PolicyState::Partitioned(p) => p.of,
+            PolicyState::Bulkhead(_) => "bulkhead",
         }
     }
 
@@ -213,8 +224,10 @@ impl PolicyState {
             PolicyState::Partitioned(p) => match p.of {
                 "retry" => &resilient_spec::RETRY,
                 "timeout" => &resilient_spec::TIMEOUT,
+                "bulkhead" => &resilient_spec::BULKHEAD,
                 _ => &resilient_spec::CIRCUIT_BREAKER,
             },
+            PolicyState::Bulkhead(_) => &resilient_spec::BULKHEAD,
         }
     }
 }

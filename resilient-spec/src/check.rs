@@ -43,6 +43,8 @@ pub enum Type {
     Bool,
     /// `"open"`, `"closed"` or `"none"`.
     Force,
+    /// A bulkhead's `max`: a whole number from 1 to 1000000, or `"adaptive"`.
+    Limit,
 }
 
 /// A message and whether it belongs on the value (as every message here does) or its key.
@@ -109,7 +111,22 @@ impl Type {
                 )),
                 _ => Err("expected one of \"open\", \"closed\", \"none\"".into()),
             },
+            Type::Limit => limit(value),
         }
+    }
+}
+
+/// A bulkhead's `max`.
+fn limit(value: Value<'_>) -> Result<Setting, Error> {
+    use crate::kinds::{LIMIT, MAX_LIMIT};
+    match value {
+        Value::Int(0) => Err(
+            "`max = 0` would reject every call: write at least 1, or \"adaptive\" to follow the dependency's latency".into(),
+        ),
+        Value::Int(n) if (1..=i128::from(MAX_LIMIT)).contains(&n) => Ok(Setting::Count(n as u64)),
+        Value::Str("adaptive") => Ok(Setting::Adaptive),
+        Value::Str(other) => Err(format!("unknown limit `{other}`; expected {LIMIT}")),
+        _ => Err(format!("expected {LIMIT}")),
     }
 }
 

@@ -25,7 +25,9 @@ pub mod metrics;
 pub mod suggest;
 pub mod value;
 
+pub use kind::{BULKHEAD, check_adaptive};
 pub use kind::{
     CIRCUIT_BREAKER, IDEMPOTENT, KINDS, Key, Kind, RETRY, TIMEOUT, check_bounds, check_delays, kind,
 };
+pub use kinds::{LIMIT, MAX_LIMIT};
 pub use value::{Backoff, Force, Jitter, Rule, Setting, Type, Value};

@@ -21,3 +21,9 @@ pub const CALL_DURATION_SECONDS: &str = "resilient_call_duration_seconds";
 pub const IDEMPOTENCY_JOINED_TOTAL: &str = "resilient_idempotency_joined_total";
 /// Counter `{policy}`: results dropped before their ttl because the store was full.
 pub const IDEMPOTENCY_EVICTED_TOTAL: &str = "resilient_idempotency_evicted_total";
+/// Gauge `{policy}`: calls a bulkhead is running now.
+pub const BULKHEAD_IN_FLIGHT: &str = "resilient_bulkhead_in_flight";
+/// Gauge `{policy}`: calls waiting in a bulkhead's queue now.
+pub const BULKHEAD_QUEUED: &str = "resilient_bulkhead_queued";
+/// Gauge `{policy}`: the most calls a bulkhead lets run at once now (moves when adaptive).
+pub const BULKHEAD_LIMIT: &str = "resilient_bulkhead_limit";

@@ -95,6 +95,8 @@ pub enum Setting {
     Force(Force),
     /// An optional key left unset (`failure_rate` off, `wait_in_flight` not waiting).
     Unset,
+    /// `"adaptive"`: a bulkhead's `max` that follows the dependency's latency.
+    Adaptive,
 }
 
 impl Setting {
@@ -142,6 +144,7 @@ impl fmt::Display for Setting {
             Setting::Force(Force::Open) => f.write_str("open"),
             Setting::Force(Force::Closed) => f.write_str("closed"),
             Setting::Unset => f.write_str("off"),
+            Setting::Adaptive => f.write_str("adaptive"),
         }
     }
 }

@@ -207,6 +207,33 @@ pub use resilient_macros::timeout;
 #[doc(inline)]
 pub use resilient_macros::idempotent;
 
+/// Lets at most so many calls of the function run at once; the rest wait in a FIFO queue for a
+/// while, or are rejected with [`Error::BulkheadFull`].
+///
+/// ```
+/// #[resilient::bulkhead(max = 1)]
+/// async fn query() -> Result<u32, resilient::Error> {
+///     tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+///     Ok(1)
+/// }
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+/// let (first, second) = tokio::join!(query(), query());
+/// assert_eq!(first, Ok(1));
+/// assert!(second.unwrap_err().is_bulkhead_full()); // the one place was taken
+/// # }
+/// ```
+///
+/// Keys: `max` (the most calls at once, default 10, or `"adaptive"`), `queue` (calls that may
+/// wait, default 0) with `wait` (how long, e.g. `"100ms"`), and for `max = "adaptive"`: `min`
+/// (default 1), `limit` (default 1000), `initial` (default 20). Also `name` (functions naming
+/// the same bulkhead share its places) and `per` with `max_partitions` (a bulkhead per value,
+/// see [`partition`]). A cancelled call, running or waiting, frees its place. An adaptive limit
+/// follows the dependency's latency with a gradient controller: see
+/// [`runtime::bulkhead`]. Put it innermost (below `#[timeout]`)
+/// so that it counts the calls actually running against the dependency.
+#[doc(inline)]
+pub use resilient_macros::bulkhead;
+
 /// Leaves a method out of the resilient attributes on its `impl` block.
 ///
 /// An attribute on an `impl` block applies to every `async fn` in it
@@ -250,6 +277,7 @@ pub use resilient_runtime::{Error, config, deadline, observe, partition, registr
 
 /// The policies, schedules and stores behind the attributes, usable without macros.
 pub mod runtime {
+    pub use resilient_runtime::bulkhead;
     pub use resilient_runtime::{
         Outcome, backoff, breaker, cancel, error, idempotency, pipeline, retry, timeout,
     };
@@ -265,6 +293,7 @@ pub struct ReadmeDoctests;
 pub mod __private {
     pub use resilient_runtime::backoff::{Backoff, Jitter, Schedule};
     pub use resilient_runtime::breaker::{BreakerSettings, CircuitBreaker};
+    pub use resilient_runtime::bulkhead::{Bulkhead, BulkheadSettings, Limit as BulkheadLimit};
     pub use resilient_runtime::cancel::{on_cancel, timed_out};
     pub use resilient_runtime::idempotency::{Idempotency, OnStoreError};
     pub use resilient_runtime::name::default_name;

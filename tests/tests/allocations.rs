@@ -367,3 +367,21 @@ fn sync_fns_allocate_nothing() {
     let with_retry = allocations_per_call(|| async { sync_retried(String::from("name")) });
     assert_eq!(with_retry - baseline, 1.0, "one clone of the argument for the first attempt");
 }
+
+#[resilient::bulkhead(max = 8)]
+async fn bulkheaded(x: u64) -> Result<u64, AppError> {
+    Ok(x + 1)
+}
+
+#[resilient::bulkhead(max = "adaptive")]
+async fn adaptive_bulkheaded(x: u64) -> Result<u64, AppError> {
+    Ok(x + 1)
+}
+
+#[test]
+fn bulkhead_with_a_free_place_allocates_nothing() {
+    assert_eq!(allocations_per_call(|| bulkheaded(1)), 0.0);
+    // The controller's update (once per interval, at least a second before `min_rtt` is known)
+    // does not fall within these calls.
+    assert_eq!(allocations_per_call(|| adaptive_bulkheaded(1)), 0.0);
+}

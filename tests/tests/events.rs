@@ -272,3 +272,50 @@ fn a_sync_fns_attempts_run_in_spans_and_retries_are_events() {
         assert_eq!((e.field("attempt"), e.field("delay")), (attempt, delay), "{e:?}");
     }
 }
+
+#[resilient::bulkhead(max = 1, name = "traced-bulkhead")]
+async fn one_at_a_time() -> Result<(), AppError> {
+    tokio::time::sleep(Duration::from_millis(10)).await;
+    Ok(())
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_full_bulkhead_and_an_adaptive_limit_that_moves_are_events() {
+    let recorder = Recorder::default();
+    let _guard = tracing::subscriber::set_default(recorder.clone());
+    let (first, second) = tokio::join!(one_at_a_time(), one_at_a_time());
+    first.unwrap();
+    second.unwrap_err();
+    let rejected = recorder.with_message("bulkhead: full");
+    assert_eq!(rejected.len(), 1, "{:?}", recorder.events());
+    assert_eq!(rejected[0].level, Level::DEBUG);
+    assert_eq!(
+        (rejected[0].field("policy"), rejected[0].field("kind"), rejected[0].field("limit")),
+        ("traced-bulkhead", "bulkhead", "1")
+    );
+
+    // Slow start: calls as many as the limit allows, at a flat 10 ms, for a little over a second.
+    let b: &'static resilient::runtime::bulkhead::Bulkhead = Box::leak(Box::new(
+        resilient::runtime::bulkhead::Bulkhead::builder()
+            .name("traced-adaptive")
+            .adaptive()
+            .build(),
+    ));
+    for _ in 0..120 {
+        let mut calls = Vec::new();
+        while let Ok(place) = b.try_acquire() {
+            calls.push(tokio::spawn(async move {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                place.done();
+            }));
+        }
+        for c in calls {
+            c.await.unwrap();
+        }
+    }
+    let moved = recorder.with_message("bulkhead: adaptive limit moved");
+    assert!(!moved.is_empty(), "{:?}", recorder.events());
+    assert_eq!(moved[0].level, Level::INFO, "doubling is a large move");
+    assert_eq!((moved[0].field("from"), moved[0].field("to")), ("20", "40"));
+    assert_eq!(moved[0].field("policy"), "traced-adaptive");
+}

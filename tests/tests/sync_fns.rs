@@ -513,3 +513,61 @@ mod partitioned {
         assert_eq!(RUNS.load(SeqCst), 3);
     }
 }
+
+mod bulkhead {
+    use super::*;
+    use std::sync::mpsc;
+
+    /// Holds its place until told to go on.
+    #[resilient::bulkhead(max = 1)]
+    fn one_at_a_time(entered: mpsc::Sender<()>, go_on: mpsc::Receiver<()>) -> Result<(), AppError> {
+        entered.send(()).expect("the test listens");
+        go_on.recv().expect("the test releases");
+        Ok(())
+    }
+
+    #[resilient::bulkhead(max = 1, queue = 1, wait = "5s")]
+    fn queued(entered: mpsc::Sender<u32>, id: u32) -> Result<u32, AppError> {
+        entered.send(id).expect("the test listens");
+        Ok(id)
+    }
+
+    #[test]
+    fn a_full_bulkhead_rejects_on_the_thread_and_frees_the_place_after() {
+        let (entered_tx, entered) = mpsc::channel();
+        let (go_on, go_on_rx) = mpsc::channel();
+        let holder = std::thread::spawn(move || one_at_a_time(entered_tx, go_on_rx));
+        entered.recv().expect("the first call runs");
+        let (tx, _rx) = mpsc::channel();
+        let (_go, rx) = mpsc::channel();
+        match one_at_a_time(tx, rx) {
+            Err(AppError::Rejected(e)) => assert!(e.is_bulkhead_full(), "{e}"),
+            other => panic!("expected a full bulkhead, got {other:?}"),
+        }
+        go_on.send(()).expect("the holder waits");
+        assert_eq!(holder.join().expect("no panic"), Ok(()));
+        // The place is free again.
+        let (tx, entered) = mpsc::channel();
+        let (go_on, rx) = mpsc::channel();
+        go_on.send(()).expect("buffered");
+        assert_eq!(one_at_a_time(tx, rx), Ok(()));
+        entered.recv().expect("it ran");
+    }
+
+    #[test]
+    fn a_queued_call_waits_on_its_thread_for_the_place() {
+        let (tx, entered) = mpsc::channel();
+        let callers: Vec<_> = (0..2)
+            .map(|id| {
+                let tx = tx.clone();
+                std::thread::spawn(move || queued(tx, id))
+            })
+            .collect();
+        let results: Vec<_> = callers.into_iter().map(|c| c.join().expect("no panic")).collect();
+        // Each call either ran at once or waited in the queue: none was turned away.
+        assert!(results.iter().all(Result::is_ok), "{results:?}");
+        let mut ran: Vec<u32> = entered.try_iter().collect();
+        ran.sort();
+        assert_eq!(ran, [0, 1]);
+    }
+}

@@ -2,6 +2,7 @@
 //! the offending token and collected so one expansion reports them all.
 
 mod breaker;
+mod bulkhead;
 mod idempotent;
 mod per;
 mod retry;
@@ -9,6 +10,7 @@ mod timeout;
 mod values;
 
 pub(crate) use breaker::CircuitBreakerArgs;
+pub(crate) use bulkhead::{BulkheadArgs, BulkheadMax};
 pub(crate) use idempotent::IdempotentArgs;
 pub(crate) use per::{Per, PerKeys};
 pub(crate) use retry::{BackoffKind, JitterKind, RetryArgs};

@@ -15,6 +15,7 @@
 //! }
 //! ```
 
+mod bulkhead;
 mod cancel;
 mod impl_block;
 mod marker;

@@ -43,6 +43,7 @@ pub(crate) fn declare(layer: &Layer, index: usize, fn_name: &str) -> TokenStream
         Layer::CircuitBreaker(b) => &b.name,
         Layer::Timeout(t) => &t.name,
         Layer::Idempotent(i) => &i.name,
+        Layer::Bulkhead(b) => &b.name,
     };
     let the_name = given_name.as_ref().map_or_else(|| default_name(fn_name), |n| quote!(#n));
     let default_name = match per {
@@ -190,6 +191,11 @@ pub(crate) fn declare(layer: &Layer, index: usize, fn_name: &str) -> TokenStream
                 quote!(#p::Idempotency),
                 quote!(#p::Idempotency::builder().name(#name)#ttl #store #max #wait #on_error.#build()),
             )
+        }
+        Layer::Bulkhead(b) => {
+            let (settings, init) = super::bulkhead::statics(b, &default_name, per.is_some());
+            shared = settings;
+            (quote!(#p::Bulkhead), init)
         }
     };
     let (ty, init) = match per {

@@ -43,7 +43,7 @@ use crate::layers::{Kind, Layer};
 /// Whether a layer of `kind` can stand on a sync fn; if not, why, and what to write instead.
 pub(crate) fn supports(kind: Kind) -> Result<(), &'static str> {
     match kind {
-        Kind::Retry | Kind::CircuitBreaker => Ok(()),
+        Kind::Retry | Kind::CircuitBreaker | Kind::Bulkhead => Ok(()),
         Kind::Timeout => Err(
             "`#[timeout]` cannot bound a sync fn: a blocking call cannot be interrupted, so the caller would wait for it anyway. \
              Make it an `async fn` (running the blocking work in `tokio::task::spawn_blocking`, which the timeout stops waiting for; \
@@ -95,6 +95,23 @@ pub(crate) fn build(ctx: &Ctx<'_>, index: usize, body: &Block) -> TokenStream {
             }
         }
         Layer::Retry(r) => retry_loop(ctx, index, r.max, r.when.as_ref(), body),
+        Layer::Bulkhead(_) => {
+            // A place taken (waiting on the thread, FIFO with async callers, for at most
+            // `wait`), the body run, the place given back by the permit.
+            let inner = build(ctx, index + 1, body);
+            let permit = format_ident!("__resilient_permit", span = Span::mixed_site());
+            let out = format_ident!("__resilient_out", span = Span::mixed_site());
+            quote! {
+                match #policy.acquire_blocking() {
+                    ::core::result::Result::Ok(#permit) => {
+                        let #out = #inner;
+                        #permit.settle(&#out);
+                        #out
+                    }
+                    ::core::result::Result::Err(rejected) => ::core::result::Result::Err(rejected),
+                }
+            }
+        }
         Layer::Timeout(_) | Layer::Idempotent(_) => {
             unreachable!("`check` reports the layers a sync fn cannot take before generation")
         }

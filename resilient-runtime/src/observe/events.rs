@@ -201,3 +201,23 @@ pub(crate) fn idempotency_lease_lost(policy: &PolicyName, why: &dyn Display) {
         "idempotency: lease lost while the body ran; a duplicate may have run; result not stored"
     );
 }
+
+#[cold]
+pub(crate) fn bulkhead_rejected(policy: &PolicyName, limit: u32, waited: Duration) {
+    #[cfg(feature = "tracing")]
+    tracing::debug!(
+        policy = %policy, kind = kind::BULKHEAD, limit, ?waited,
+        "bulkhead: full, call rejected"
+    );
+}
+
+/// An adaptive bulkhead's limit moved: at `info` when by a quarter or more, else `debug`.
+#[cold]
+pub(crate) fn bulkhead_limit_moved(policy: &PolicyName, from: u32, to: u32) {
+    #[cfg(feature = "tracing")]
+    if from.max(to) as f64 >= from.min(to) as f64 * 1.25 {
+        tracing::info!(policy = %policy, kind = kind::BULKHEAD, from, to, "bulkhead: adaptive limit moved");
+    } else {
+        tracing::debug!(policy = %policy, kind = kind::BULKHEAD, from, to, "bulkhead: adaptive limit moved");
+    }
+}

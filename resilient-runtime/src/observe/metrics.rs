@@ -405,3 +405,79 @@ impl IdempotencyMetrics {
         self.fuse.run(|| self.evicted.increment(n));
     }
 }
+
+/// A bulkhead's handles.
+#[derive(Debug)]
+pub(crate) struct BulkheadMetrics {
+    fuse: Fuse,
+    success: Counter,
+    failure: Counter,
+    rejected: Counter,
+    in_flight: Gauge,
+    queued: Gauge,
+    limit: Gauge,
+}
+
+impl Default for BulkheadMetrics {
+    /// No-op handles: the policy records nothing.
+    fn default() -> Self {
+        Self {
+            fuse: Fuse::default(),
+            success: Counter::noop(),
+            failure: Counter::noop(),
+            rejected: Counter::noop(),
+            in_flight: Gauge::noop(),
+            queued: Gauge::noop(),
+            limit: Gauge::noop(),
+        }
+    }
+}
+
+impl BulkheadMetrics {
+    pub(crate) fn new(name: &PolicyName, limit: u32) -> Self {
+        resolve(name, kind::BULKHEAD, |l| {
+            let gauge = l.gauge(names::BULKHEAD_LIMIT);
+            gauge.set(f64::from(limit));
+            Self {
+                fuse: Fuse::default(),
+                success: l.calls(outcome::SUCCESS),
+                failure: l.calls(outcome::FAILURE),
+                rejected: l.calls(outcome::REJECTED),
+                in_flight: l.gauge(names::BULKHEAD_IN_FLIGHT),
+                queued: l.gauge(names::BULKHEAD_QUEUED),
+                limit: gauge,
+            }
+        })
+    }
+
+    #[inline]
+    pub(crate) fn finished(&self, success: bool) {
+        self.fuse.run(|| match success {
+            true => self.success.increment(1),
+            false => self.failure.increment(1),
+        });
+    }
+
+    #[inline]
+    pub(crate) fn in_flight(&self, running: u32) {
+        self.fuse.run(|| self.in_flight.set(f64::from(running)));
+    }
+
+    /// A place was given back; `running` counts the calls left.
+    #[inline]
+    pub(crate) fn released(&self, running: impl FnOnce() -> u32) {
+        self.fuse.run(|| self.in_flight.set(f64::from(running())));
+    }
+
+    pub(crate) fn queued(&self, waiting: u32) {
+        self.fuse.run(|| self.queued.set(f64::from(waiting)));
+    }
+
+    pub(crate) fn rejected(&self) {
+        self.fuse.run(|| self.rejected.increment(1));
+    }
+
+    pub(crate) fn limit(&self, limit: u32) {
+        self.fuse.run(|| self.limit.set(f64::from(limit)));
+    }
+}

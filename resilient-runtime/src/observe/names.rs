@@ -3,6 +3,7 @@
 
 // The names themselves are declared once, in `resilient-spec` (each kind's declaration lists the
 // ones it records); the labels, their values and the table below live here.
+pub use resilient_spec::metrics::{BULKHEAD_IN_FLIGHT, BULKHEAD_LIMIT, BULKHEAD_QUEUED};
 pub use resilient_spec::metrics::{
     CALL_DURATION_SECONDS, CALLS_TOTAL, CIRCUIT_STATE, CIRCUIT_TRANSITIONS_TOTAL,
     IDEMPOTENCY_EVICTED_TOTAL, IDEMPOTENCY_JOINED_TOTAL, RETRIES_TOTAL, RETRY_GAVE_UP_TOTAL,
@@ -31,6 +32,8 @@ pub mod kind {
     pub const TIMEOUT: &str = "timeout";
     /// `#[idempotent]`.
     pub const IDEMPOTENCY: &str = "idempotency";
+    /// `#[bulkhead]`.
+    pub const BULKHEAD: &str = "bulkhead";
 }
 
 /// Values of the `outcome` label.
@@ -143,5 +146,23 @@ pub const METRICS: &[Metric] = &[
         ty: MetricType::Counter,
         labels: &[POLICY],
         help: "Idempotency results dropped before their ttl because the store was full.",
+    },
+    Metric {
+        name: BULKHEAD_IN_FLIGHT,
+        ty: MetricType::Gauge,
+        labels: &[POLICY],
+        help: "Calls a bulkhead is running now.",
+    },
+    Metric {
+        name: BULKHEAD_QUEUED,
+        ty: MetricType::Gauge,
+        labels: &[POLICY],
+        help: "Calls waiting for a place in a bulkhead now.",
+    },
+    Metric {
+        name: BULKHEAD_LIMIT,
+        ty: MetricType::Gauge,
+        labels: &[POLICY],
+        help: "The most calls a bulkhead lets run at once now (moves when adaptive).",
     },
 ];

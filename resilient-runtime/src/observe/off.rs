@@ -71,3 +71,24 @@ impl IdempotencyMetrics {
     #[inline(always)]
     pub(crate) fn evicted(&self, _: u64) {}
 }
+
+#[derive(Debug, Default)]
+pub(crate) struct BulkheadMetrics;
+
+impl BulkheadMetrics {
+    pub(crate) fn new(_: &PolicyName, _: u32) -> Self {
+        Self
+    }
+    #[inline(always)]
+    pub(crate) fn finished(&self, _: bool) {}
+    #[inline(always)]
+    pub(crate) fn in_flight(&self, _: u32) {}
+    #[inline(always)]
+    pub(crate) fn released(&self, _: impl FnOnce() -> u32) {}
+    #[inline(always)]
+    pub(crate) fn queued(&self, _: u32) {}
+    #[inline(always)]
+    pub(crate) fn rejected(&self) {}
+    #[inline(always)]
+    pub(crate) fn limit(&self, _: u32) {}
+}

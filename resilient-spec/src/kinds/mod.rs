@@ -1,10 +1,12 @@
 //! The kinds, one file each: adding a policy kind is a file here and a line in [`KINDS`](crate::KINDS).
 
+mod bulkhead;
 mod circuit_breaker;
 mod idempotent;
 mod retry;
 mod timeout;
 
+pub use bulkhead::{BULKHEAD, LIMIT, MAX_LIMIT, check_adaptive};
 pub use circuit_breaker::CIRCUIT_BREAKER;
 pub use idempotent::IDEMPOTENT;
 pub use retry::{RETRY, check_delays};

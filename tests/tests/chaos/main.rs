@@ -84,6 +84,7 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
+mod capacity;
 mod client;
 mod downstream;
 mod load;
