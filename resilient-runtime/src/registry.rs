@@ -110,6 +110,14 @@ impl Snapshot {
         })
     }
 
+    /// The fallback with this name; `None` if there is none or more than one.
+    pub fn fallback(&self, name: &str) -> Option<&crate::fallback::FallbackSnapshot> {
+        self.find(name, |s| match s {
+            PolicyState::Fallback(f) => Some(f),
+            _ => None,
+        })
+    }
+
     fn find<'a, T>(
         &'a self,
         name: &str,
@@ -188,6 +196,8 @@ pub enum PolicyState {
     Idempotency(crate::idempotency::IdempotencySnapshot),
     /// A policy with one instance per key (`per = ...`), listed once with its partitions.
     Partitioned(crate::partition::PartitionsSnapshot),
+    /// A fallback.
+    Fallback(crate::fallback::FallbackSnapshot),
 }
 
 impl PolicyState {
@@ -200,6 +210,7 @@ impl PolicyState {
             PolicyState::Timeout(_) => "timeout",
             PolicyState::Idempotency(_) => "idempotency",
             PolicyState::Partitioned(p) => p.of,
+            PolicyState::Fallback(_) => "fallback",
         }
     }
 
@@ -215,6 +226,7 @@ impl PolicyState {
                 "timeout" => &resilient_spec::TIMEOUT,
                 _ => &resilient_spec::CIRCUIT_BREAKER,
             },
+            PolicyState::Fallback(_) => &resilient_spec::FALLBACK,
         }
     }
 }

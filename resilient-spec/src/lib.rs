@@ -25,6 +25,7 @@ pub mod metrics;
 pub mod suggest;
 pub mod value;
 
+pub use kind::FALLBACK;
 pub use kind::{
     CIRCUIT_BREAKER, IDEMPOTENT, KINDS, Key, Kind, RETRY, TIMEOUT, check_bounds, check_delays, kind,
 };

@@ -229,6 +229,7 @@ pub use resilient_runtime::{Error, config, deadline, observe, partition, registr
 
 /// The policies, schedules and stores behind the attributes, usable without macros.
 pub mod runtime {
+    pub use resilient_runtime::fallback;
     pub use resilient_runtime::{
         Outcome, backoff, breaker, cancel, error, idempotency, pipeline, retry, timeout,
     };
@@ -245,6 +246,7 @@ pub mod __private {
     pub use resilient_runtime::backoff::{Backoff, Jitter, Schedule};
     pub use resilient_runtime::breaker::{BreakerSettings, CircuitBreaker};
     pub use resilient_runtime::cancel::{on_cancel, timed_out};
+    pub use resilient_runtime::fallback::{Fallback, FallbackOutput, SyncFallbackOutput, Taken};
     pub use resilient_runtime::idempotency::{Idempotency, OnStoreError};
     pub use resilient_runtime::name::default_name;
     pub use resilient_runtime::partition::{

@@ -201,3 +201,14 @@ pub(crate) fn idempotency_lease_lost(policy: &PolicyName, why: &dyn Display) {
         "idempotency: lease lost while the body ran; a duplicate may have run; result not stored"
     );
 }
+
+/// A fallback function answered a failed call; `failed` is the rejection, or says the function
+/// returned an error (whose text is not logged: it may hold what logs must not).
+#[cold]
+pub(crate) fn fallback_used(policy: &PolicyName, failed: &dyn Display) {
+    #[cfg(feature = "tracing")]
+    tracing::debug!(
+        policy = %policy, kind = kind::FALLBACK, error = %failed,
+        "fallback: call failed, answered by the fallback"
+    );
+}

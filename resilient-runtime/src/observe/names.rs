@@ -31,6 +31,8 @@ pub mod kind {
     pub const TIMEOUT: &str = "timeout";
     /// `#[idempotent]`.
     pub const IDEMPOTENCY: &str = "idempotency";
+    /// `#[fallback]`.
+    pub const FALLBACK: &str = "fallback";
 }
 
 /// Values of the `outcome` label.
@@ -44,7 +46,7 @@ pub mod outcome {
     pub const REJECTED: &str = "rejected";
     /// The call ran out of time.
     pub const TIMEOUT: &str = "timeout";
-    /// A fallback answered (reserved for the fallback policy).
+    /// A fallback function answered the call.
     pub const FALLBACK: &str = "fallback";
     /// Answered from the idempotency store.
     pub const HIT: &str = "hit";

@@ -71,3 +71,16 @@ impl IdempotencyMetrics {
     #[inline(always)]
     pub(crate) fn evicted(&self, _: u64) {}
 }
+
+#[derive(Debug, Default)]
+pub(crate) struct FallbackMetrics;
+
+impl FallbackMetrics {
+    pub(crate) fn new(_: &PolicyName) -> Self {
+        Self
+    }
+    #[inline(always)]
+    pub(crate) fn fallback(&self) {}
+    #[inline(always)]
+    pub(crate) fn failure(&self) {}
+}
