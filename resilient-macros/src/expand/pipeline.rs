@@ -91,6 +91,7 @@ pub(crate) fn build(ctx: &Ctx<'_>, index: usize, body: &Block) -> TokenStream {
             }}
         }
         Layer::Retry(r) => retry_loop(ctx, index, r.max, r.when.as_ref(), inner()),
+        Layer::Fallback(f) => super::fallback::layer(ctx, index, f, inner()),
     }
 }
 
