@@ -34,7 +34,7 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 use serde::Serialize;
 
-pub use answer::{Awaited, FallbackOutput, Returned, SyncFallbackOutput};
+pub use answer::{Answer, Awaited, FallbackOutput, Returned, SyncFallbackOutput};
 
 use crate::Outcome;
 use crate::error::{Error, PolicyName};
