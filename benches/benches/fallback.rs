@@ -49,9 +49,7 @@ fn fallback_success(c: &mut Criterion) {
     g.bench_function("resilient/api", |b| {
         b.to_async(&rt).iter(|| policy.run(bare(black_box(1)), cached))
     });
-    g.bench_function("hand-written-match", |b| {
-        b.to_async(&rt).iter(|| hand_written(black_box(1)))
-    });
+    g.bench_function("hand-written-match", |b| b.to_async(&rt).iter(|| hand_written(black_box(1))));
 
     let mut svc = FallbackLayer::<u64, u64, BenchError>::from_error(|_e: &BenchError| 0)
         .layer(service_fn(bare));
