@@ -112,7 +112,7 @@ fn function(value: &Expr) -> syn::Result<FallbackFn> {
             syn::Member::Unnamed(_) => Err(not_a_function(value)),
         },
         Expr::Closure(c) => Err(syn::Error::new_spanned(
-            &c.or1_token,
+            c.or1_token,
             format!(
                 "`#[fallback]` takes a function, not a closure: move the code into a fn and name it, as {SHAPES}"
             ),
