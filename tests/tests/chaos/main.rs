@@ -86,6 +86,7 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 
 mod client;
 mod downstream;
+mod fallback;
 mod load;
 mod per_host;
 
