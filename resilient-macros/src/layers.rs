@@ -5,6 +5,7 @@ use syn::spanned::Spanned;
 use syn::{Attribute, Meta};
 
 use crate::args::BulkheadArgs;
+use crate::args::FallbackArgs;
 use crate::args::{self, CircuitBreakerArgs, IdempotentArgs, RetryArgs, TimeoutArgs, TimeoutRule};
 use crate::errors::Errors;
 
@@ -15,11 +16,12 @@ pub(crate) enum Kind {
     Timeout,
     Idempotent,
     Bulkhead,
+    Fallback,
 }
 
 impl Kind {
     pub(crate) fn from_name(name: &str) -> Option<Kind> {
-        [Kind::Retry, Kind::CircuitBreaker, Kind::Timeout, Kind::Idempotent, Kind::Bulkhead]
+        [Kind::Retry, Kind::CircuitBreaker, Kind::Timeout, Kind::Idempotent, Kind::Bulkhead, Kind::Fallback]
             .into_iter()
             .find(|k| k.name() == name)
     }
@@ -31,6 +33,7 @@ impl Kind {
             Kind::Timeout => "timeout",
             Kind::Idempotent => "idempotent",
             Kind::Bulkhead => "bulkhead",
+            Kind::Fallback => "fallback",
         }
     }
 
@@ -54,6 +57,7 @@ pub(crate) enum Layer {
     Timeout(TimeoutArgs),
     Idempotent(IdempotentArgs),
     Bulkhead(BulkheadArgs),
+    Fallback(FallbackArgs),
 }
 
 impl Layer {
@@ -71,11 +75,15 @@ impl Layer {
             Kind::Timeout => Layer::Timeout(TimeoutArgs::parse(list, errors)),
             Kind::Idempotent => Layer::Idempotent(IdempotentArgs::parse(list, errors)),
             Kind::Bulkhead => Layer::Bulkhead(BulkheadArgs::parse(list, errors)),
+            Kind::Fallback => Layer::Fallback(FallbackArgs::parse(list, errors)),
         })
     }
 
     /// Layers that can turn a call away with a `resilient::Error`, which needs `E: From<Error>`.
     pub(crate) fn rejects(&self) -> bool {
+        if matches!(self, Layer::Fallback(_)) {
+            return false;
+        }
         !matches!(self, Layer::Retry(_))
     }
 }

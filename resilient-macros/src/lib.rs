@@ -47,6 +47,12 @@ pub fn bulkhead(args: TokenStream, item: TokenStream) -> TokenStream {
     expand::attribute(Kind::Bulkhead, args.into(), item.into()).into()
 }
 
+/// Answers the function's errors with a fallback function. See the `resilient` crate docs.
+#[proc_macro_attribute]
+pub fn fallback(args: TokenStream, item: TokenStream) -> TokenStream {
+    expand::attribute(Kind::Fallback, args.into(), item.into()).into()
+}
+
 /// Leaves a method out of the resilient attributes on its `impl` block. A no-op anywhere else.
 /// See the `resilient` crate docs.
 #[proc_macro_attribute]

@@ -12,6 +12,7 @@ pub mod cancel;
 pub mod config;
 pub mod deadline;
 pub mod error;
+pub mod fallback;
 pub mod idempotency;
 pub mod name;
 pub mod observe;

@@ -118,6 +118,14 @@ impl Snapshot {
         })
     }
 
+    /// The fallback with this name; `None` if there is none or more than one.
+    pub fn fallback(&self, name: &str) -> Option<&crate::fallback::FallbackSnapshot> {
+        self.find(name, |s| match s {
+            PolicyState::Fallback(f) => Some(f),
+            _ => None,
+        })
+    }
+
     fn find<'a, T>(
         &'a self,
         name: &str,
@@ -198,6 +206,8 @@ pub enum PolicyState {
     Partitioned(crate::partition::PartitionsSnapshot),
     /// A fixed or adaptive bulkhead.
     Bulkhead(crate::bulkhead::BulkheadSnapshot),
+    /// A fallback.
+    Fallback(crate::fallback::FallbackSnapshot),
 }
 
 impl PolicyState {
@@ -211,6 +221,7 @@ impl PolicyState {
             PolicyState::Idempotency(_) => "idempotency",
             PolicyState::Partitioned(p) => p.of,
             PolicyState::Bulkhead(_) => "bulkhead",
+            PolicyState::Fallback(_) => "fallback",
         }
     }
 
@@ -228,6 +239,7 @@ impl PolicyState {
                 _ => &resilient_spec::CIRCUIT_BREAKER,
             },
             PolicyState::Bulkhead(_) => &resilient_spec::BULKHEAD,
+            PolicyState::Fallback(_) => &resilient_spec::FALLBACK,
         }
     }
 }

@@ -26,6 +26,7 @@ pub mod suggest;
 pub mod value;
 
 pub use kind::{BULKHEAD, check_adaptive};
+pub use kind::FALLBACK;
 pub use kind::{
     CIRCUIT_BREAKER, IDEMPOTENT, KINDS, Key, Kind, RETRY, TIMEOUT, check_bounds, check_delays, kind,
 };

@@ -234,6 +234,55 @@ pub use resilient_macros::idempotent;
 #[doc(inline)]
 pub use resilient_macros::bulkhead;
 
+/// Answers the function's errors with a fallback function: when the layers inside return
+/// `Err(e)`, the caller gets `f(e)`.
+///
+/// ```
+/// use resilient::{circuit_breaker, fallback};
+///
+/// #[derive(Debug, PartialEq)]
+/// enum AppError { Down, NotFound, Rejected(resilient::Error) }
+/// impl From<resilient::Error> for AppError {
+///     fn from(e: resilient::Error) -> Self { AppError::Rejected(e) }
+/// }
+///
+/// fn is_outage(e: &AppError) -> bool { !matches!(e, AppError::NotFound) }
+///
+/// async fn cached_price(_e: AppError) -> Result<u32, AppError> { Ok(100) } // async or not
+///
+/// #[fallback(cached_price, on = is_outage)] // outermost: it also answers the breaker's rejections
+/// #[circuit_breaker(threshold = 2)]
+/// async fn price(item: u32) -> Result<u32, AppError> {
+///     if item == 0 { return Err(AppError::NotFound) }
+///     Err(AppError::Down)
+/// }
+///
+/// struct Catalog { last: u32 }
+///
+/// impl Catalog {
+///     fn last_known(&self, _e: AppError) -> Result<u32, AppError> { Ok(self.last) }
+///
+///     #[fallback(self.last_known)] // a method called on the receiver
+///     async fn price(&self) -> Result<u32, AppError> { Err(AppError::Down) }
+/// }
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+/// assert_eq!(price(7).await, Ok(100));
+/// assert_eq!(price(0).await, Err(AppError::NotFound)); // `on` said no
+/// assert_eq!(Catalog { last: 90 }.price().await, Ok(90));
+/// # }
+/// ```
+///
+/// The first argument names the fallback: a path to a fn (`cached_price`, `Self::cached`,
+/// `cache::get::<User>`), sync `fn(E) -> Result<T, E>` or `async fn(E) -> Result<T, E>` with the
+/// annotated function's `T` and `E`; or `self.method` in a method with `&self` or `&mut self`,
+/// called on the receiver once the layers inside are done with it (`&mut self` is reborrowed
+/// for them). Any other signature is a compile error at the fallback that shows the one
+/// expected. Keys: `on` (any `Fn(&E) -> bool`: the errors answered; others reach the caller),
+/// `name`. Rejections of the layers inside (open circuit, timeout) reach the fallback as `E`
+/// through `From<resilient::Error>`. Stateless: no `per`. Configuration: `enabled = false`.
+#[doc(inline)]
+pub use resilient_macros::fallback;
+
 /// Leaves a method out of the resilient attributes on its `impl` block.
 ///
 /// An attribute on an `impl` block applies to every `async fn` in it
@@ -278,6 +327,7 @@ pub use resilient_runtime::{Error, config, deadline, observe, partition, registr
 /// The policies, schedules and stores behind the attributes, usable without macros.
 pub mod runtime {
     pub use resilient_runtime::bulkhead;
+    pub use resilient_runtime::fallback;
     pub use resilient_runtime::{
         Outcome, backoff, breaker, cancel, error, idempotency, pipeline, retry, timeout,
     };
@@ -295,6 +345,7 @@ pub mod __private {
     pub use resilient_runtime::breaker::{BreakerSettings, CircuitBreaker};
     pub use resilient_runtime::bulkhead::{Bulkhead, BulkheadSettings, Limit as BulkheadLimit};
     pub use resilient_runtime::cancel::{on_cancel, timed_out};
+    pub use resilient_runtime::fallback::{Fallback, FallbackOutput, SyncFallbackOutput, Taken};
     pub use resilient_runtime::idempotency::{Idempotency, OnStoreError};
     pub use resilient_runtime::name::default_name;
     pub use resilient_runtime::partition::{

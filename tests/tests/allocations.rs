@@ -385,3 +385,24 @@ fn bulkhead_with_a_free_place_allocates_nothing() {
     // does not fall within these calls.
     assert_eq!(allocations_per_call(|| adaptive_bulkheaded(1)), 0.0);
 }
+
+fn fallback_answer(_e: AppError) -> Result<u64, AppError> {
+    Ok(0)
+}
+
+#[resilient::fallback(fallback_answer)]
+#[circuit_breaker]
+async fn with_fallback(x: u64) -> Result<u64, AppError> {
+    Ok(x + 1)
+}
+
+#[resilient::fallback(fallback_answer)]
+async fn answered_by_fallback(x: u64) -> Result<u64, AppError> {
+    if x > 0 { Err(AppError::Transient) } else { Ok(x) }
+}
+
+#[test]
+fn fallback_allocates_nothing_on_a_success_nor_when_it_answers() {
+    assert_eq!(allocations_per_call(|| with_fallback(7)), 0.0);
+    assert_eq!(allocations_per_call(|| answered_by_fallback(7)), 0.0);
+}

@@ -319,3 +319,32 @@ async fn a_full_bulkhead_and_an_adaptive_limit_that_moves_are_events() {
     assert_eq!((moved[0].field("from"), moved[0].field("to")), ("20", "40"));
     assert_eq!(moved[0].field("policy"), "traced-adaptive");
 }
+
+fn answer_fallback(_e: AppError) -> Result<(), AppError> {
+    Ok(())
+}
+
+#[resilient::fallback(answer_fallback, name = "traced::fallback")]
+#[circuit_breaker(threshold = 1, cooldown = "10s")]
+async fn answered() -> Result<(), AppError> {
+    Err(AppError::Permanent)
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_fallback_answer_is_an_event_that_hides_the_error() {
+    let recorder = Recorder::default();
+    let _guard = tracing::subscriber::set_default(recorder.clone());
+    answered().await.unwrap(); // the function's error: not shown
+    answered().await.unwrap(); // the open breaker's rejection: named
+    let used = recorder.with_message("answered by the fallback");
+    assert_eq!(used.len(), 2, "{:?}", recorder.events());
+    for e in &used {
+        assert_eq!(
+            (e.level, e.field("policy"), e.field("kind")),
+            (Level::DEBUG, "traced::fallback", "fallback")
+        );
+    }
+    assert_eq!(used[0].field("error"), "the function returned an error");
+    assert!(used[1].field("error").contains("circuit"), "{:?}", used[1]);
+    assert!(!used[0].field("error").contains("Permanent"));
+}

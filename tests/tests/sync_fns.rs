@@ -571,3 +571,32 @@ mod bulkhead {
         assert_eq!(ran, [0, 1]);
     }
 }
+
+mod fallback {
+    use super::*;
+
+    static CALLS: AtomicU32 = AtomicU32::new(0);
+
+    fn cached(e: AppError) -> Result<u32, AppError> {
+        match e {
+            AppError::Transient => Ok(0),
+            other => Err(other),
+        }
+    }
+
+    /// The fallback answers once the retries below it are spent.
+    #[resilient::fallback(cached)]
+    #[retry(max = 2, base = "1ms", budget = "off")]
+    fn lookup(fail: bool) -> Result<u32, AppError> {
+        CALLS.fetch_add(1, SeqCst);
+        if fail { Err(AppError::Transient) } else { Ok(7) }
+    }
+
+    #[test]
+    fn a_sync_fallback_answers_after_the_retries() {
+        assert_eq!(lookup(false), Ok(7));
+        CALLS.store(0, SeqCst);
+        assert_eq!(lookup(true), Ok(0), "the fallback's answer");
+        assert_eq!(CALLS.load(SeqCst), 2, "both attempts ran first");
+    }
+}

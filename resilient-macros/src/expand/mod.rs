@@ -17,6 +17,7 @@
 
 mod bulkhead;
 mod cancel;
+mod fallback;
 mod impl_block;
 mod marker;
 mod partition;
@@ -83,6 +84,7 @@ pub(crate) fn attribute(kind: Kind, args: TokenStream, item: TokenStream) -> Tok
         sync_pipeline::check(kind, &info.item.attrs, &mut errors);
     }
     cancel::check(&all, &info.bindings, &info.output, &mut errors);
+    fallback::check(&all, &info.bindings, &mut errors);
     for (layer, span) in &all {
         if let Layer::Idempotent(i) = layer
             && i.key.is_none()

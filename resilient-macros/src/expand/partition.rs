@@ -18,6 +18,7 @@ pub(crate) fn per_of(layer: &Layer) -> Option<&Per> {
         Layer::Retry(r) => r.per.as_ref(),
         Layer::Idempotent(_) => None,
         Layer::Bulkhead(b) => b.per.as_ref(),
+        Layer::Fallback(_) => None,
     }
 }
 

@@ -92,6 +92,7 @@ pub(crate) fn build(ctx: &Ctx<'_>, index: usize, body: &Block) -> TokenStream {
         }
         Layer::Retry(r) => retry_loop(ctx, index, r.max, r.when.as_ref(), inner()),
         Layer::Bulkhead(_) => super::bulkhead::layer(&policy, inner(), dot_await(ctx, index + 1)),
+        Layer::Fallback(f) => super::fallback::layer(ctx, index, f, inner()),
     }
 }
 

@@ -44,6 +44,7 @@ pub(crate) fn declare(layer: &Layer, index: usize, fn_name: &str) -> TokenStream
         Layer::Timeout(t) => &t.name,
         Layer::Idempotent(i) => &i.name,
         Layer::Bulkhead(b) => &b.name,
+        Layer::Fallback(f) => &f.name,
     };
     let the_name = given_name.as_ref().map_or_else(|| default_name(fn_name), |n| quote!(#n));
     let default_name = match per {
@@ -197,6 +198,7 @@ pub(crate) fn declare(layer: &Layer, index: usize, fn_name: &str) -> TokenStream
             shared = settings;
             (quote!(#p::Bulkhead), init)
         }
+        Layer::Fallback(f) => super::fallback::declare(name_of(&f.name)),
     };
     let (ty, init) = match per {
         Some(per) => {

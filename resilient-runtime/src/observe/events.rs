@@ -221,3 +221,14 @@ pub(crate) fn bulkhead_limit_moved(policy: &PolicyName, from: u32, to: u32) {
         tracing::debug!(policy = %policy, kind = kind::BULKHEAD, from, to, "bulkhead: adaptive limit moved");
     }
 }
+
+/// A fallback function answered a failed call; `failed` is the rejection, or says the function
+/// returned an error (whose text is not logged: it may hold what logs must not).
+#[cold]
+pub(crate) fn fallback_used(policy: &PolicyName, failed: &dyn Display) {
+    #[cfg(feature = "tracing")]
+    tracing::debug!(
+        policy = %policy, kind = kind::FALLBACK, error = %failed,
+        "fallback: call failed, answered by the fallback"
+    );
+}

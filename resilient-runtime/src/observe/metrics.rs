@@ -481,3 +481,39 @@ impl BulkheadMetrics {
         self.fuse.run(|| self.limit.set(f64::from(limit)));
     }
 }
+
+/// A fallback's handles. Successes are not counted here: a success passes the fallback
+/// untouched, and the layers around it count it.
+#[derive(Debug)]
+pub(crate) struct FallbackMetrics {
+    fuse: Fuse,
+    fallback: Counter,
+    failure: Counter,
+}
+
+impl Default for FallbackMetrics {
+    /// No-op handles: the policy records nothing.
+    fn default() -> Self {
+        Self { fuse: Fuse::default(), fallback: Counter::noop(), failure: Counter::noop() }
+    }
+}
+
+impl FallbackMetrics {
+    pub(crate) fn new(name: &PolicyName) -> Self {
+        resolve(name, kind::FALLBACK, |l| Self {
+            fuse: Fuse::default(),
+            fallback: l.calls(outcome::FALLBACK),
+            failure: l.calls(outcome::FAILURE),
+        })
+    }
+
+    /// The fallback function answered a call.
+    pub(crate) fn fallback(&self) {
+        self.fuse.run(|| self.fallback.increment(1));
+    }
+
+    /// An error passed through (`on` did not pick it).
+    pub(crate) fn failure(&self) {
+        self.fuse.run(|| self.failure.increment(1));
+    }
+}

@@ -16,12 +16,12 @@ pub mod names;
 mod off;
 
 #[cfg(feature = "metrics")]
-pub(crate) use self::metrics::BulkheadMetrics;
-#[cfg(feature = "metrics")]
 pub use self::metrics::MAX_POLICY_NAMES;
 #[cfg(feature = "metrics")]
-pub(crate) use self::metrics::{BreakerMetrics, IdempotencyMetrics, RetryMetrics, TimeoutMetrics};
+pub(crate) use self::metrics::{
+    BreakerMetrics, BulkheadMetrics, FallbackMetrics, IdempotencyMetrics, RetryMetrics, TimeoutMetrics,
+};
 #[cfg(not(feature = "metrics"))]
-pub(crate) use self::off::BulkheadMetrics;
-#[cfg(not(feature = "metrics"))]
-pub(crate) use self::off::{BreakerMetrics, IdempotencyMetrics, RetryMetrics, TimeoutMetrics};
+pub(crate) use self::off::{
+    BreakerMetrics, BulkheadMetrics, FallbackMetrics, IdempotencyMetrics, RetryMetrics, TimeoutMetrics,
+};

@@ -34,6 +34,8 @@ pub mod kind {
     pub const IDEMPOTENCY: &str = "idempotency";
     /// `#[bulkhead]`.
     pub const BULKHEAD: &str = "bulkhead";
+    /// `#[fallback]`.
+    pub const FALLBACK: &str = "fallback";
 }
 
 /// Values of the `outcome` label.
@@ -47,7 +49,7 @@ pub mod outcome {
     pub const REJECTED: &str = "rejected";
     /// The call ran out of time.
     pub const TIMEOUT: &str = "timeout";
-    /// A fallback answered (reserved for the fallback policy).
+    /// A fallback function answered the call.
     pub const FALLBACK: &str = "fallback";
     /// Answered from the idempotency store.
     pub const HIT: &str = "hit";

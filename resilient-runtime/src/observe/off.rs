@@ -92,3 +92,15 @@ impl BulkheadMetrics {
     #[inline(always)]
     pub(crate) fn limit(&self, _: u32) {}
 }
+
+pub(crate) struct FallbackMetrics;
+
+impl FallbackMetrics {
+    pub(crate) fn new(_: &PolicyName) -> Self {
+        Self
+    }
+    #[inline(always)]
+    pub(crate) fn fallback(&self) {}
+    #[inline(always)]
+    pub(crate) fn failure(&self) {}
+}

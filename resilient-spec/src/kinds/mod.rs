@@ -2,12 +2,14 @@
 
 mod bulkhead;
 mod circuit_breaker;
+mod fallback;
 mod idempotent;
 mod retry;
 mod timeout;
 
 pub use bulkhead::{BULKHEAD, LIMIT, MAX_LIMIT, check_adaptive};
 pub use circuit_breaker::CIRCUIT_BREAKER;
+pub use fallback::FALLBACK;
 pub use idempotent::IDEMPOTENT;
 pub use retry::{RETRY, check_delays};
 pub use timeout::{TIMEOUT, check_bounds};

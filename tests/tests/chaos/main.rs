@@ -87,6 +87,7 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 mod capacity;
 mod client;
 mod downstream;
+mod fallback;
 mod load;
 mod per_host;
 
