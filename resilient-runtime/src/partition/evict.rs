@@ -1,6 +1,6 @@
 //! Making room: the least recently used partitions go, open breakers within cooldown last.
 
-use std::sync::atomic::Ordering::Relaxed;
+use std::sync::atomic::Ordering::{Relaxed, Release};
 
 use super::{Partition, Shared, read, write};
 
@@ -58,6 +58,11 @@ impl<P: Partition> Shared<P> {
             }
         }
         let n = dropped.len();
+        if n > 0 {
+            // Every thread's cached partitions are stale from here on: an entry cached before
+            // a removal names an older generation, and none cached since holds a removed slot.
+            self.removals.fetch_add(1, Release);
+        }
         self.live.fetch_sub(n, Relaxed);
         self.evicted.fetch_add(n as u64, Relaxed);
         #[cfg(feature = "tracing")]
