@@ -11,6 +11,8 @@
 //! The same file builds against older revisions (before `per` existed) with
 //! `--cfg probe_no_per`, which is how the figures beside the pre-round code were taken.
 
+#![allow(unexpected_cfgs)] // `probe_no_per`, set by hand for older revisions
+
 use std::future::Future;
 use std::hint::black_box;
 use std::time::Instant;
