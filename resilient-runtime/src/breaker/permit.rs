@@ -36,7 +36,7 @@ impl<'a> Permit<'a> {
 
     /// The call succeeded. While closed and counting failures only, this does nothing at all;
     /// a probe's success may close the circuit.
-    #[inline(always)]
+    #[inline]
     pub fn success(self) {
         let (b, ticket) = self.settle_once();
         let transition = b.machine.success(ticket, || b.now());
@@ -66,9 +66,7 @@ impl<'a> Permit<'a> {
     /// any other inner rejection neither.
     ///
     /// [`Error::Timeout`]: crate::Error::Timeout
-    // Always inlined: with metrics on, the success path grows past the inliner's threshold,
-    // and the call it then costs is a good share of a closed success.
-    #[inline(always)]
+    #[inline]
     pub fn settle<T, E, W>(self, outcome: &crate::Outcome<T, E>, when: W)
     where
         W: FnOnce(&E) -> bool,

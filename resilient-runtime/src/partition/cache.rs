@@ -24,8 +24,9 @@ use super::{PartitionKey, Slot};
 
 /// Sets of the cache, indexed by the key's hash.
 const SETS: usize = 64;
-/// Entries per set: two keys whose hashes share a set do not evict each other.
-const WAYS: usize = 2;
+/// Entries per set: up to four keys whose hashes share a set do not evict each other (64 keys
+/// used in turn all stay cached, but for one chance in a few hundred).
+const WAYS: usize = 4;
 
 pub(super) struct Caches<P: Send + Sync> {
     threads: ThreadLocal<RefCell<Cache<P>>>,
@@ -36,8 +37,18 @@ struct Cache<P> {
 }
 
 struct Entry<P> {
-    generation: u64,
+    /// The removal generation's low half, and the hash's high half (checked before the slot
+    /// is dereferenced): 16 bytes an entry.
+    check: u64,
     slot: Arc<Slot<P>>,
+}
+
+/// What an entry for `hash` cached at `generation` holds in [`Entry::check`]. A generation
+/// seen again after 2^32 evictions could pass for the current one; a thread would have to keep
+/// an entry untouched through all of them.
+#[inline]
+fn check(hash: u64, generation: u64) -> u64 {
+    (hash & !0xFFFF_FFFF) | (generation & 0xFFFF_FFFF)
 }
 
 impl<P: Send + Sync> Caches<P> {
@@ -61,9 +72,9 @@ impl<P: Send + Sync> Caches<P> {
     {
         let cache = self.threads.get()?.try_borrow().ok()?;
         let set = &cache.entries[set_of(hash)..set_of(hash) + WAYS];
+        let check = check(hash, generation);
         set.iter().flatten().find_map(|e| {
-            let hit =
-                e.generation == generation && e.slot.hash == hash && key.same_as(&*e.slot.key);
+            let hit = e.check == check && e.slot.hash == hash && key.same_as(&*e.slot.key);
             hit.then(|| {
                 e.slot.touch(now);
                 e.slot.policy.clone()
@@ -83,14 +94,17 @@ impl<P: Send + Sync> Caches<P> {
         let set = &mut cache.entries[at..at + WAYS];
         let free = set.iter().position(|e| match e {
             None => true,
-            Some(e) => e.generation != generation || Arc::ptr_eq(&e.slot, slot),
+            Some(e) => {
+                e.check & 0xFFFF_FFFF != generation & 0xFFFF_FFFF || Arc::ptr_eq(&e.slot, slot)
+            }
         });
         let i = free.unwrap_or_else(|| {
             set.rotate_right(1);
             0
         });
         // What falls out is dropped after the borrow ends (it may hold the last handle).
-        let old = set[i].replace(Entry { generation, slot: Arc::clone(slot) });
+        let old =
+            set[i].replace(Entry { check: check(slot.hash, generation), slot: Arc::clone(slot) });
         drop(cache);
         drop(old);
     }
