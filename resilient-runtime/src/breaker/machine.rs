@@ -564,6 +564,34 @@ mod tests {
     }
 
     #[test]
+    fn closed_successes_are_counted_only_in_failure_rate_mode_through_retunes() {
+        let m = machine(5);
+        let (ticket, _) = m.acquire(|| 0).unwrap();
+        assert_eq!(ticket, Ticket::Closed, "counting failures only: a success records nothing");
+        assert_eq!(m.success(ticket, || unreachable!("no clock read")), None);
+        m.retune(Config { rate: Some((0.5, 2)), ..*m.config() });
+        let (ticket, _) = m.acquire(|| 0).unwrap();
+        assert_eq!(ticket, Ticket::Counted);
+        let _ = m.success(ticket, || 1_000);
+        assert_eq!(m.stats(1_000).calls, Some(1), "the success is counted");
+        // The flag survives a round trip through open and half-open, and goes with the mode.
+        let _ = m.failure(Ticket::Counted, || 2_000);
+        assert_eq!(m.kind(|| 2_000), Kind::Open);
+        let (probe, _) = m.acquire(|| 1_000_000_000).unwrap();
+        assert_eq!(m.success(probe, || 1_000_000_000), Some(Transition::Closed));
+        assert_eq!(m.acquire(|| 1_000_000_000).unwrap().0, Ticket::Counted);
+        m.retune(Config { rate: None, ..*m.config() });
+        assert_eq!(m.acquire(|| 1_000_000_000).unwrap().0, Ticket::Closed);
+    }
+
+    #[test]
+    fn tickets_pack_into_one_word_and_back() {
+        for t in [Ticket::Closed, Ticket::Counted, Ticket::Bypass, Ticket::Probe(GEN_MASK)] {
+            assert_eq!(Ticket::unpack(t.pack()), t);
+        }
+    }
+
+    #[test]
     fn open_stamps_wrap_at_48_bits() {
         assert_eq!(elapsed_us(PAYLOAD_MASK - 2, 5), 8);
         assert_eq!(elapsed_us(7, 7), 0);

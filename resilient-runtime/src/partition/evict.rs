@@ -147,6 +147,30 @@ mod tests {
     }
 
     #[test]
+    fn a_cached_partition_is_not_handed_out_after_its_eviction() {
+        let m = map(1);
+        let a = m.get(&1u32);
+        // Found under the lock (and cached), then from this thread's cache.
+        assert!(Arc::ptr_eq(&m.get(&1u32).0, &a.0));
+        assert!(Arc::ptr_eq(&m.get(&1u32).0, &a.0));
+        m.get(&2u32); // 1 goes
+        assert!(!Arc::ptr_eq(&m.get(&1u32).0, &a.0), "a fresh instance, not the evicted one");
+        assert_eq!(m.len(), 1);
+    }
+
+    #[test]
+    fn a_cache_hit_counts_as_a_use() {
+        let m = map(2);
+        let a = m.get(&"a");
+        m.get(&"a"); // cached from here on
+        m.get(&"b");
+        m.get(&"a"); // a cache hit: now more recent than b
+        m.get(&"c"); // so b goes, not a
+        assert!(Arc::ptr_eq(&m.get(&"a").0, &a.0), "a was used lately and stays");
+        assert_eq!(m.inner.evicted.load(Relaxed), 1);
+    }
+
+    #[test]
     fn a_flood_stays_within_the_bound() {
         let m = map(64);
         for i in 0..10_000u64 {
