@@ -23,10 +23,13 @@
 //!
 //! # Cost
 //!
-//! Finding an existing partition hashes the key (without cloning it), takes a shard's read lock
-//! (16 shards, each on its own cache line), compares the key, stores the recency stamp when it
-//! changed and clones the instance's handle (one atomic increment): no allocation. Only a new
-//! key allocates: its copy and its instance.
+//! Finding an existing partition hashes the key (without cloning it), looks in the calling
+//! thread's cache of the partitions it found before (see `cache.rs`: no lock, valid until the
+//! next eviction), compares the key, stores the recency stamp when it changed and clones the
+//! instance's handle (one atomic increment): no allocation. The first lookup of a partition on
+//! a thread, and the first after an eviction, takes its shard's read lock instead (16 shards,
+//! each on its own cache line) and caches it. Only a new key allocates: its copy and its
+//! instance (and a thread's cache, once, on its first repeated lookup).
 //!
 //! # Bound and eviction
 //!
