@@ -8,7 +8,8 @@
 //! bits  0..2   kind: 0 closed, 1 open, 2 half-open
 //! bit   2      override: configuration forces the breaker open or lets every call through
 //!              (see `Mode`); the state underneath is kept and resumes when it is lifted
-//! bits  3..16  generation (13 bits, wrapping): +1 on every open -> half-open
+//! bit   3      counted: failure-rate mode, a closed circuit's successes are counted too
+//! bits  4..16  generation (12 bits, wrapping): +1 on every open -> half-open
 //! bits 16..64  payload (48 bits)
 //!              closed:    0
 //!              open:      when it opened, in microseconds (wrapping; only differences count)
@@ -40,8 +41,14 @@ const HALF_OPEN: u64 = 2;
 /// Set while the settings' [`Mode`] is not [`Mode::Normal`]: takes calls off the closed fast
 /// path, which otherwise reads nothing but the state word.
 const OVERRIDE: u64 = 0b100;
-const GEN_SHIFT: u32 = 3;
-const GEN_MASK: u64 = (1 << 13) - 1;
+/// Set while the settings count calls (failure-rate mode): a closed circuit's permit then
+/// records its success. Kept in the state word so that a closed success otherwise reads
+/// nothing at all, not even the settings.
+const COUNTED: u64 = 0b1000;
+/// The bits configuration sets; every transition keeps them as it found them.
+const FLAGS: u64 = OVERRIDE | COUNTED;
+const GEN_SHIFT: u32 = 4;
+const GEN_MASK: u64 = (1 << 12) - 1;
 const PAYLOAD_SHIFT: u32 = 16;
 const PAYLOAD_MASK: u64 = (1 << 48) - 1;
 
@@ -75,9 +82,9 @@ impl Word {
     fn half_open(generation: u64, running: u64, succeeded: u64) -> Self {
         Word::new(HALF_OPEN, generation, running | succeeded << 16)
     }
-    /// This word with `from`'s override bit: every transition keeps the bit as it found it.
+    /// This word with `from`'s flag bits: every transition keeps them as it found them.
     fn keep(self, from: Word) -> Self {
-        Word(self.0 | from.0 & OVERRIDE)
+        Word(self.0 | from.0 & FLAGS)
     }
     fn kind(self) -> Kind {
         match self.0 & KIND_MASK {
@@ -106,6 +113,18 @@ impl Word {
 fn elapsed_us(since: u64, now_us: u64) -> u64 {
     let d = now_us.wrapping_sub(since) & PAYLOAD_MASK;
     if d > PAYLOAD_MASK - RACE_US { 0 } else { d }
+}
+
+/// The flag bits of the state word that `config` asks for.
+fn flags(config: &Config) -> u64 {
+    let over = if config.mode == Mode::Normal { 0 } else { OVERRIDE };
+    over | if config.rate.is_some() { COUNTED } else { 0 }
+}
+
+/// The ticket a closed circuit's state word `word` gives.
+#[inline(always)]
+fn closed_ticket(word: u64) -> Ticket {
+    if word & COUNTED == 0 { Ticket::Closed } else { Ticket::Counted }
 }
 
 /// How far apart two racing clock reads can be: one second, generous by orders of magnitude.
@@ -142,12 +161,41 @@ pub(crate) enum Mode {
 /// What a granted permit is, for settling it later.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Ticket {
-    /// Let through by a closed circuit.
+    /// Let through by a closed circuit; its success records nothing.
     Closed,
+    /// Let through by a closed circuit that counts calls (failure-rate mode): its success is
+    /// recorded too.
+    Counted,
     /// Let through by an override: records nothing.
     Bypass,
     /// A half-open probe, of the half-open period with this generation.
     Probe(u64),
+}
+
+impl Ticket {
+    /// The ticket as one word, so that a permit (a reference and this) is a pair of scalars
+    /// that moves through registers and whole-word stores (an enum with a one-byte tag and
+    /// padding was copied piecewise, then reloaded whole: a store-forwarding stall per call).
+    #[inline(always)]
+    pub(crate) fn pack(self) -> u64 {
+        match self {
+            Ticket::Closed => 0,
+            Ticket::Counted => 1,
+            Ticket::Bypass => 2,
+            Ticket::Probe(generation) => 3 | generation << 2,
+        }
+    }
+
+    /// The ticket [`pack`](Self::pack) made `word` of.
+    #[inline(always)]
+    pub(crate) fn unpack(word: u64) -> Self {
+        match word & 3 {
+            0 => Ticket::Closed,
+            1 => Ticket::Counted,
+            2 => Ticket::Bypass,
+            _ => Ticket::Probe(word >> 2),
+        }
+    }
 }
 
 /// A state change, reported to the one thread that made it.
@@ -202,8 +250,8 @@ pub(crate) struct Stats {
 impl Machine {
     pub(crate) fn new(config: Config) -> Self {
         Self {
+            state: AtomicU64::new(Word::closed(0).0 | flags(&config)),
             config: Live::new(config),
-            state: AtomicU64::new(Word::closed(0).0),
             failures: Ring::new(),
             calls: Ring::new(),
             rejections: AtomicU64::new(0),
@@ -220,13 +268,14 @@ impl Machine {
 
     /// Replaces the settings; the state and the window are kept.
     pub(crate) fn retune(&self, config: Config) {
-        let mode = config.mode;
+        let flags = flags(&config);
         self.config.set(config);
-        // After the settings: whoever sees the bit (acquire) sees the settings that set it.
-        if mode == Mode::Normal {
-            self.state.fetch_and(!OVERRIDE, AcqRel);
-        } else {
-            self.state.fetch_or(OVERRIDE, AcqRel);
+        // After the settings: whoever sees the bits (acquire) sees the settings that set them.
+        let mut word = self.state.load(Acquire);
+        while let Err(actual) =
+            self.state.compare_exchange_weak(word, word & !FLAGS | flags, AcqRel, Acquire)
+        {
+            word = actual;
         }
     }
 
@@ -250,7 +299,7 @@ impl Machine {
     ) -> Result<(Ticket, Option<Transition>), Rejected> {
         let word = self.state.load(Acquire);
         if word & (KIND_MASK | OVERRIDE) == CLOSED {
-            return Ok((Ticket::Closed, None));
+            return Ok((closed_ticket(word), None));
         }
         self.acquire_slow(Word(word), now())
     }
@@ -271,7 +320,7 @@ impl Machine {
         }
         loop {
             let (next, ticket, transition) = match word.kind() {
-                Kind::Closed => return Ok((Ticket::Closed, None)),
+                Kind::Closed => return Ok((closed_ticket(word.0), None)),
                 Kind::Open => {
                     let waited = elapsed_us(word.payload(), now_us);
                     let cooldown_us = self.config().cooldown_us;
@@ -311,18 +360,16 @@ impl Machine {
         Rejected { retry_after_us }
     }
 
-    /// Settles a permit whose call succeeded. `now` is only called in failure-rate mode.
+    /// Settles a permit whose call succeeded. `now` is only called in failure-rate mode. A
+    /// closed circuit that counts failures only reads nothing here, not even the settings.
     #[inline]
     pub(crate) fn success(&self, ticket: Ticket, now: impl FnOnce() -> u64) -> Option<Transition> {
         match ticket {
-            Ticket::Closed => {
-                let config = self.config();
-                if config.rate.is_some() {
-                    self.calls.add(window::epoch(now(), config.bucket_nanos));
-                }
+            Ticket::Closed | Ticket::Bypass => None,
+            Ticket::Counted => {
+                self.calls.add(window::epoch(now(), self.config().bucket_nanos));
                 None
             }
-            Ticket::Bypass => None,
             Ticket::Probe(generation) => self.probe_done(generation, true),
         }
     }
@@ -330,7 +377,7 @@ impl Machine {
     /// Settles a permit whose call failed.
     pub(crate) fn failure(&self, ticket: Ticket, now: impl FnOnce() -> u64) -> Option<Transition> {
         match ticket {
-            Ticket::Closed => self.closed_failure(now()),
+            Ticket::Closed | Ticket::Counted => self.closed_failure(now()),
             Ticket::Bypass => None,
             Ticket::Probe(generation) => {
                 let now_us = now() / 1000;
@@ -514,6 +561,34 @@ mod tests {
         assert_eq!(m.acquire(|| 3_000).map(|(t, _)| t), Ok(Ticket::Bypass));
         m.retune(Config { mode: Mode::Normal, ..*m.config() });
         assert_eq!(m.acquire(|| 3_000), Err(Rejected { retry_after_us: 9 }), "open as it was");
+    }
+
+    #[test]
+    fn closed_successes_are_counted_only_in_failure_rate_mode_through_retunes() {
+        let m = machine(5);
+        let (ticket, _) = m.acquire(|| 0).unwrap();
+        assert_eq!(ticket, Ticket::Closed, "counting failures only: a success records nothing");
+        assert_eq!(m.success(ticket, || unreachable!("no clock read")), None);
+        m.retune(Config { rate: Some((0.5, 2)), ..*m.config() });
+        let (ticket, _) = m.acquire(|| 0).unwrap();
+        assert_eq!(ticket, Ticket::Counted);
+        let _ = m.success(ticket, || 1_000);
+        assert_eq!(m.stats(1_000).calls, Some(1), "the success is counted");
+        // The flag survives a round trip through open and half-open, and goes with the mode.
+        let _ = m.failure(Ticket::Counted, || 2_000);
+        assert_eq!(m.kind(|| 2_000), Kind::Open);
+        let (probe, _) = m.acquire(|| 1_000_000_000).unwrap();
+        assert_eq!(m.success(probe, || 1_000_000_000), Some(Transition::Closed));
+        assert_eq!(m.acquire(|| 1_000_000_000).unwrap().0, Ticket::Counted);
+        m.retune(Config { rate: None, ..*m.config() });
+        assert_eq!(m.acquire(|| 1_000_000_000).unwrap().0, Ticket::Closed);
+    }
+
+    #[test]
+    fn tickets_pack_into_one_word_and_back() {
+        for t in [Ticket::Closed, Ticket::Counted, Ticket::Bypass, Ticket::Probe(GEN_MASK)] {
+            assert_eq!(Ticket::unpack(t.pack()), t);
+        }
     }
 
     #[test]

@@ -173,7 +173,7 @@ impl CircuitBreaker {
         match inner.machine.acquire(|| inner.now()) {
             Ok((ticket, transition)) => {
                 inner.report(transition);
-                Ok(Permit { breaker: inner, ticket, settled: false })
+                Ok(Permit::new(inner, ticket))
             }
             Err(rejected) => Err(inner.rejected(rejected.retry_after_us)),
         }

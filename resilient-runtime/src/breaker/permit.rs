@@ -1,5 +1,7 @@
 //! The right to run one call through a breaker, and how its outcome is recorded.
 
+use std::mem::ManuallyDrop;
+
 use super::Inner;
 use super::machine::Ticket;
 
@@ -13,29 +15,40 @@ use super::machine::Ticket;
 #[must_use = "a permit records nothing unless settled with success() or failure()"]
 #[derive(Debug)]
 pub struct Permit<'a> {
-    pub(super) breaker: &'a Inner,
-    pub(super) ticket: Ticket,
-    pub(super) settled: bool,
+    breaker: &'a Inner,
+    /// A [`Ticket`], packed: the permit is then two words, which a future holding it moves
+    /// cheaply. Settling consumes the permit without running `Drop`.
+    ticket: u64,
 }
 
-impl Permit<'_> {
+impl<'a> Permit<'a> {
+    #[inline(always)]
+    pub(super) fn new(breaker: &'a Inner, ticket: Ticket) -> Self {
+        Self { breaker, ticket: ticket.pack() }
+    }
+
+    /// The breaker and ticket, with the permit's `Drop` (a release) defused.
+    #[inline(always)]
+    fn settle_once(self) -> (&'a Inner, Ticket) {
+        let this = ManuallyDrop::new(self);
+        (this.breaker, Ticket::unpack(this.ticket))
+    }
+
     /// The call succeeded. While closed and counting failures only, this does nothing at all;
     /// a probe's success may close the circuit.
     #[inline]
-    pub fn success(mut self) {
-        self.settled = true;
-        let b = self.breaker;
-        let transition = b.machine.success(self.ticket, || b.now());
+    pub fn success(self) {
+        let (b, ticket) = self.settle_once();
+        let transition = b.machine.success(ticket, || b.now());
         b.metrics.success();
         b.report(transition);
     }
 
     /// The call failed: counted in the window (which may open the circuit), or, for a probe,
     /// re-opens the circuit.
-    pub fn failure(mut self) {
-        self.settled = true;
-        let b = self.breaker;
-        let transition = b.machine.failure(self.ticket, || b.now());
+    pub fn failure(self) {
+        let (b, ticket) = self.settle_once();
+        let transition = b.machine.failure(ticket, || b.now());
         b.metrics.failure();
         b.report(transition);
     }
@@ -68,15 +81,13 @@ impl Permit<'_> {
 
     /// True for a half-open probe, false for a call let through by a closed circuit.
     pub fn is_probe(&self) -> bool {
-        matches!(self.ticket, Ticket::Probe(_))
+        matches!(Ticket::unpack(self.ticket), Ticket::Probe(_))
     }
 }
 
 impl Drop for Permit<'_> {
     #[inline]
     fn drop(&mut self) {
-        if !self.settled {
-            self.breaker.machine.release(self.ticket);
-        }
+        self.breaker.machine.release(Ticket::unpack(self.ticket));
     }
 }

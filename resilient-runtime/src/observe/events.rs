@@ -13,11 +13,13 @@ use crate::error::PolicyName;
 
 /// The span each retry attempt runs in, so the body's own events say which attempt they belong
 /// to (`attempt` counts from 1). At `debug`: enable the target `resilient_runtime` at `debug`
-/// to see it.
+/// to see it. `None` when no subscriber wants it (the span would be disabled), so the caller
+/// need not carry, enter and drop an empty span.
 #[cfg(feature = "tracing")]
 #[inline]
-pub(crate) fn attempt_span(policy: &PolicyName, attempt: u32) -> tracing::Span {
-    tracing::debug_span!("attempt", policy = %policy, kind = kind::RETRY, attempt)
+pub(crate) fn attempt_span(policy: &PolicyName, attempt: u32) -> Option<tracing::Span> {
+    let span = tracing::debug_span!("attempt", policy = %policy, kind = kind::RETRY, attempt);
+    (!span.is_disabled()).then_some(span)
 }
 
 #[cold]

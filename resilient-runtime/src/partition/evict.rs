@@ -1,6 +1,6 @@
 //! Making room: the least recently used partitions go, open breakers within cooldown last.
 
-use std::sync::atomic::Ordering::Relaxed;
+use std::sync::atomic::Ordering::{Relaxed, Release};
 
 use super::{Partition, Shared, read, write};
 
@@ -58,6 +58,11 @@ impl<P: Partition> Shared<P> {
             }
         }
         let n = dropped.len();
+        if n > 0 {
+            // Every thread's cached partitions are stale from here on: an entry cached before
+            // a removal names an older generation, and none cached since holds a removed slot.
+            self.removals.fetch_add(1, Release);
+        }
         self.live.fetch_sub(n, Relaxed);
         self.evicted.fetch_add(n as u64, Relaxed);
         #[cfg(feature = "tracing")]
@@ -139,6 +144,30 @@ mod tests {
         }
         assert!(panics >= 3);
         assert_eq!(m.inner.live.load(Relaxed), m.len(), "no room is lost to a panic");
+    }
+
+    #[test]
+    fn a_cached_partition_is_not_handed_out_after_its_eviction() {
+        let m = map(1);
+        let a = m.get(&1u32);
+        // Found under the lock (and cached), then from this thread's cache.
+        assert!(Arc::ptr_eq(&m.get(&1u32).0, &a.0));
+        assert!(Arc::ptr_eq(&m.get(&1u32).0, &a.0));
+        m.get(&2u32); // 1 goes
+        assert!(!Arc::ptr_eq(&m.get(&1u32).0, &a.0), "a fresh instance, not the evicted one");
+        assert_eq!(m.len(), 1);
+    }
+
+    #[test]
+    fn a_cache_hit_counts_as_a_use() {
+        let m = map(2);
+        let a = m.get(&"a");
+        m.get(&"a"); // cached from here on
+        m.get(&"b");
+        m.get(&"a"); // a cache hit: now more recent than b
+        m.get(&"c"); // so b goes, not a
+        assert!(Arc::ptr_eq(&m.get(&"a").0, &a.0), "a was used lately and stays");
+        assert_eq!(m.inner.evicted.load(Relaxed), 1);
     }
 
     #[test]

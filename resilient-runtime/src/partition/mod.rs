@@ -23,10 +23,13 @@
 //!
 //! # Cost
 //!
-//! Finding an existing partition hashes the key (without cloning it), takes a shard's read lock
-//! (16 shards, each on its own cache line), compares the key, stores the recency stamp when it
-//! changed and clones the instance's handle (one atomic increment): no allocation. Only a new
-//! key allocates: its copy and its instance.
+//! Finding an existing partition hashes the key (without cloning it), looks in the calling
+//! thread's cache of the partitions it found before (see `cache.rs`: no lock, valid until the
+//! next eviction), compares the key, stores the recency stamp when it changed and clones the
+//! instance's handle (one atomic increment): no allocation. The first lookup of a partition on
+//! a thread, and the first after an eviction, takes its shard's read lock instead (16 shards,
+//! each on its own cache line) and caches it. Only a new key allocates: its copy and its
+//! instance (and a thread's cache, once, on its first repeated lookup).
 //!
 //! # Bound and eviction
 //!
@@ -56,6 +59,7 @@
 //! [`Timeout`]: crate::timeout::Timeout
 //! [`Retry`]: crate::retry::Retry
 
+mod cache;
 mod evict;
 mod key;
 mod label;
@@ -63,7 +67,7 @@ mod snapshot;
 mod tuning;
 
 use std::fmt;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Acquire, Ordering::Relaxed};
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use hashbrown::HashTable;
@@ -100,11 +104,11 @@ pub trait Partition: Clone + Send + Sync + tuning::sealed::Tuned + 'static {
 /// One policy instance per key, at most `max_partitions` of them; see the [module](self).
 ///
 /// Cheap to clone; clones share the partitions.
-pub struct Partitioned<P> {
+pub struct Partitioned<P: Send + Sync> {
     inner: Arc<Shared<P>>,
 }
 
-impl<P> Clone for Partitioned<P> {
+impl<P: Send + Sync> Clone for Partitioned<P> {
     fn clone(&self) -> Self {
         Self { inner: Arc::clone(&self.inner) }
     }
@@ -112,7 +116,7 @@ impl<P> Clone for Partitioned<P> {
 
 type Build<P> = Box<dyn Fn() -> P + Send + Sync>;
 
-struct Shared<P> {
+struct Shared<P: Send + Sync> {
     name: PolicyName,
     max: usize,
     build: Build<P>,
@@ -122,6 +126,10 @@ struct Shared<P> {
     live: AtomicUsize,
     /// Recency counter: +2 per insertion (see [`Slot::used`]).
     tick: AtomicU64,
+    /// Removal generation: +1 after every eviction that removed something. A thread's cached
+    /// partitions are valid while it is unchanged.
+    removals: AtomicU64,
+    caches: cache::Caches<P>,
     created: AtomicU64,
     evicted: AtomicU64,
     /// An instance that is never used for calls: it checks configuration for the partitions.
@@ -130,8 +138,9 @@ struct Shared<P> {
 }
 
 /// A shard on a cache line of its own: readers of one shard do not slow down another's.
+/// Slots are behind an `Arc` so that a thread's [cache](cache) can hold on to them.
 #[repr(align(128))]
-struct Shard<P>(RwLock<HashTable<Slot<P>>>);
+struct Shard<P>(RwLock<HashTable<Arc<Slot<P>>>>);
 
 struct Slot<P> {
     hash: u64,
@@ -176,6 +185,8 @@ impl<P: Partition> Partitioned<P> {
             shards,
             live: AtomicUsize::new(0),
             tick: AtomicU64::new(0),
+            removals: AtomicU64::new(0),
+            caches: cache::Caches::new(),
             created: AtomicU64::new(0),
             evicted: AtomicU64::new(0),
             template,
@@ -208,8 +219,9 @@ impl<P: Partition> Partitioned<P> {
     }
 
     /// The instance for `key`, built on the key's first call (or its first since it was
-    /// dropped). An existing partition costs a hash, a shard read lock and a handle clone: no
-    /// allocation, no clone of the key.
+    /// dropped). An existing partition costs a hash, a look in the thread's cache (or, the
+    /// first time on this thread or after an eviction, a shard read lock) and a handle clone:
+    /// no allocation, no clone of the key.
     #[inline]
     pub fn get<K: PartitionKey + ?Sized>(&self, key: &K) -> P {
         self.get_described(key, None)
@@ -226,16 +238,11 @@ impl<P: Partition> Partitioned<P> {
     ) -> P {
         let s = &*self.inner;
         let hash = key.partition_hash(&s.hasher);
-        {
-            let table = read(s.shard(hash));
-            if let Some(slot) =
-                table.find(hash, |slot| slot.hash == hash && key.same_as(&*slot.key))
-            {
-                slot.touch(s.tick.load(Relaxed));
-                return slot.policy.clone();
-            }
+        let generation = s.removals.load(Acquire);
+        if let Some(policy) = s.caches.policy(hash, key, generation, s.tick.load(Relaxed)) {
+            return policy;
         }
-        s.insert(hash, key, describe)
+        s.find_locked(hash, key, generation).unwrap_or_else(|| s.insert(hash, key, describe))
     }
 
     /// The policy's name, shared by every partition.
@@ -265,8 +272,26 @@ impl<P: Partition> Partitioned<P> {
 }
 
 impl<P: Partition> Shared<P> {
+    /// An existing partition, found under its shard's read lock, and cached for this thread.
+    #[inline(never)]
+    fn find_locked<K: PartitionKey + ?Sized>(
+        &self,
+        hash: u64,
+        key: &K,
+        generation: u64,
+    ) -> Option<P> {
+        let table = read(self.shard(hash));
+        let slot = table.find(hash, |slot| slot.hash == hash && key.same_as(&*slot.key))?;
+        slot.touch(self.tick.load(Relaxed));
+        let policy = slot.policy.clone();
+        let slot = Arc::clone(slot);
+        drop(table);
+        self.caches.remember(&slot, generation);
+        Some(policy)
+    }
+
     #[inline]
-    fn shard(&self, hash: u64) -> &RwLock<HashTable<Slot<P>>> {
+    fn shard(&self, hash: u64) -> &RwLock<HashTable<Arc<Slot<P>>>> {
         // The top bits: hashbrown uses the low ones for buckets and the next 7 for tags.
         &self.shards[(hash >> 60) as usize % SHARDS].0
     }
@@ -298,7 +323,7 @@ impl<P: Partition> Shared<P> {
         }
         let used = self.tick.fetch_add(2, Relaxed) + 1;
         let used = AtomicU64::new(used);
-        let slot = Slot { hash, key: stored, label, policy: policy.clone(), used };
+        let slot = Arc::new(Slot { hash, key: stored, label, policy: policy.clone(), used });
         table.insert_unique(hash, slot, |s| s.hash);
         drop(table);
         std::mem::forget(room);

@@ -249,14 +249,15 @@ impl Attempts<'_> {
 
     /// Runs the coming attempt's future inside a span `attempt` (feature `tracing`), whose
     /// fields `policy`, `kind` and `attempt` (from 1) the body's own events inherit.
+    ///
+    /// Free when nothing listens: the span is built only if a subscriber wants it (one relaxed
+    /// load of the level filter with no subscriber), and otherwise the future is polled as it is,
+    /// with no span to enter or exit on each poll.
     #[inline]
     pub fn attempt<F: Future>(&self, fut: F) -> Attempt<F> {
         #[cfg(feature = "tracing")]
         {
-            tracing::Instrument::instrument(
-                fut,
-                events::attempt_span(&self.policy.name, self.attempt + 1),
-            )
+            Attempt { fut, span: events::attempt_span(&self.policy.name, self.attempt + 1) }
         }
         #[cfg(not(feature = "tracing"))]
         fut
@@ -341,9 +342,44 @@ impl Attempts<'_> {
     }
 }
 
-/// The future of [`Attempts::attempt`]: the attempt inside its span (feature `tracing`).
 #[cfg(feature = "tracing")]
-pub type Attempt<F> = tracing::instrument::Instrumented<F>;
+pin_project_lite::pin_project! {
+    /// The future of [`Attempts::attempt`]: the attempt, polled inside its span when a
+    /// subscriber wants the span (feature `tracing`).
+    ///
+    /// A struct holding the span as an `Option` beside the future rather than an enum of "span
+    /// or not": the future keeps its own layout, so building the attempt is a plain move of it
+    /// plus one word for the absent span (an enum packed its tag into the future's padding,
+    /// which made the move a piecewise copy and a store-forwarding stall per call).
+    #[must_use = "futures do nothing unless polled"]
+    pub struct Attempt<F> {
+        // Dropped first: a cancelled attempt's future is dropped while its span is still open.
+        #[pin]
+        fut: F,
+        span: Option<tracing::Span>,
+    }
+}
+
+#[cfg(feature = "tracing")]
+impl<F: Future> Future for Attempt<F> {
+    type Output = F::Output;
+
+    #[inline]
+    fn poll(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<F::Output> {
+        let this = self.project();
+        match this.span {
+            None => this.fut.poll(cx),
+            Some(span) => {
+                let _entered = span.enter();
+                this.fut.poll(cx)
+            }
+        }
+    }
+}
+
 /// The future of [`Attempts::attempt`]: the attempt itself (no span without `tracing`).
 #[cfg(not(feature = "tracing"))]
 pub type Attempt<F> = F;

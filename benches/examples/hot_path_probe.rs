@@ -1,0 +1,144 @@
+//! A quick, load-tolerant timing of the hot paths the 2026-12-01 findings are about, for a
+//! machine too busy for criterion: each row is the **minimum** over many short batches (a batch
+//! that a neighbour's process interrupted is slower, never faster), beside the bare call, in
+//! one run. Rows are interleaved round by round so drifts in the machine's speed hit every row.
+//!
+//! ```text
+//! cargo run --release -p resilient-benches --example hot_path_probe
+//! cargo run --release -p resilient-benches --example hot_path_probe --features metrics     # + metrics rows
+//! ```
+//!
+//! The same file builds against older revisions (before `per` existed) with
+//! `--cfg probe_no_per`, which is how the figures beside the pre-round code were taken.
+
+#![allow(unexpected_cfgs)] // `probe_no_per`, set by hand for older revisions
+
+use std::future::Future;
+use std::hint::black_box;
+use std::time::Instant;
+
+use resilient::{circuit_breaker, retry};
+
+#[derive(Clone, Debug)]
+enum ProbeError {
+    #[allow(dead_code)]
+    Rejected(resilient::Error),
+}
+
+impl From<resilient::Error> for ProbeError {
+    fn from(e: resilient::Error) -> Self {
+        ProbeError::Rejected(e)
+    }
+}
+
+#[inline(always)]
+fn work(x: u64) -> u64 {
+    black_box(x).wrapping_add(1)
+}
+
+async fn bare(x: u64) -> Result<u64, ProbeError> {
+    Ok(work(x))
+}
+
+#[retry]
+async fn retried(x: u64) -> Result<u64, ProbeError> {
+    Ok(work(x))
+}
+
+#[circuit_breaker]
+async fn guarded(x: u64) -> Result<u64, ProbeError> {
+    Ok(work(x))
+}
+
+#[cfg(not(probe_no_per))]
+#[circuit_breaker(per = host)]
+async fn per_host(host: u64) -> Result<u64, ProbeError> {
+    Ok(work(host))
+}
+
+#[cfg(not(probe_no_per))]
+#[circuit_breaker(per = addr)]
+async fn per_addr(addr: &str) -> Result<u64, ProbeError> {
+    Ok(work(addr.len() as u64))
+}
+
+#[cfg(feature = "metrics")]
+#[retry]
+async fn retried_prom(x: u64) -> Result<u64, ProbeError> {
+    Ok(work(x))
+}
+
+#[cfg(feature = "metrics")]
+#[circuit_breaker]
+async fn guarded_prom(x: u64) -> Result<u64, ProbeError> {
+    Ok(work(x))
+}
+
+const BATCH: u64 = 20_000;
+
+/// One batch of calls, in ns per call.
+fn batch<F, Fut>(rt: &tokio::runtime::Runtime, f: &mut F) -> f64
+where
+    F: FnMut(u64) -> Fut,
+    Fut: Future<Output = Result<u64, ProbeError>>,
+{
+    rt.block_on(async {
+        let start = Instant::now();
+        for i in 0..BATCH {
+            black_box(f(black_box(i)).await).expect("success");
+        }
+        start.elapsed().as_nanos() as f64 / BATCH as f64
+    })
+}
+
+type Row<'a> = (&'static str, Box<dyn FnMut(&tokio::runtime::Runtime) -> f64 + 'a>);
+
+fn row<'a, F, Fut>(name: &'static str, mut f: F) -> Row<'a>
+where
+    F: FnMut(u64) -> Fut + 'a,
+    Fut: Future<Output = Result<u64, ProbeError>>,
+{
+    (name, Box::new(move |rt| batch(rt, &mut f)))
+}
+
+fn main() {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let rounds: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(300);
+    let filter = std::env::args().nth(2).unwrap_or_default();
+    let mut rows: Vec<Row<'_>> =
+        vec![row("bare", bare), row("retry", retried), row("breaker", guarded)];
+    #[cfg(not(probe_no_per))]
+    {
+        rows.push(row("breaker per u64 (64 keys)", |i| per_host(i % 64)));
+        rows.push(row("breaker per &str", |_| per_addr("10.0.0.1:6379")));
+    }
+    #[cfg(feature = "metrics")]
+    {
+        // The rows above resolve their handles with no recorder; these with Prometheus's.
+        for (_, f) in rows.iter_mut() {
+            f(&rt);
+        }
+        let _handle = metrics_exporter_prometheus::PrometheusBuilder::new()
+            .install_recorder()
+            .expect("no recorder yet");
+        rows.push(row("retry, prometheus", retried_prom));
+        rows.push(row("breaker, prometheus", guarded_prom));
+        std::mem::forget(_handle);
+    }
+    rows.retain(|(name, _)| filter.is_empty() || *name == "bare" || name.contains(&*filter));
+    let mut best = vec![f64::INFINITY; rows.len()];
+    let mut all: Vec<Vec<f64>> = vec![Vec::with_capacity(rounds); rows.len()];
+    for _ in 0..rounds {
+        for (i, (_, f)) in rows.iter_mut().enumerate() {
+            let ns = f(&rt);
+            best[i] = best[i].min(ns);
+            all[i].push(ns);
+        }
+    }
+    println!("{:32} {:>8} {:>8} {:>9}", "row", "min ns", "p10 ns", "min-bare");
+    for (i, (name, _)) in rows.iter().enumerate() {
+        all[i].sort_by(f64::total_cmp);
+        let p10 = all[i][all[i].len() / 10];
+        println!("{name:32} {:8.2} {p10:8.2} {:9.2}", best[i], best[i] - best[0]);
+    }
+}
