@@ -78,13 +78,17 @@ pub(crate) fn analyse(item: TokenStream, attr: &str, errors: &mut Errors) -> Opt
     // `fn .. -> Pin<Box<dyn Future<Output = R> + ..>> { Box::pin(async move { .. }) }`.
     let boxed = boxed_future(&item);
     if item.sig.asyncness.is_none() && boxed.is_none() {
-        errors.error(
-            item.sig.fn_token,
-            format!(
+        let message = match attr {
+            "hedge" => format!(
+                "`#[hedge]` runs attempts at the same time, which a blocking `fn` cannot do: make this function `async fn {}`",
+                item.sig.ident
+            ),
+            _ => format!(
                 "`#[{attr}]` works on `async fn`s; make this function `async fn {}`",
                 item.sig.ident
             ),
-        );
+        };
+        errors.error(item.sig.fn_token, message);
     }
     let output = match (&boxed, &item.sig.output) {
         (Some((output, _)), _) => check_output(output, attr, errors).then(|| output.clone()),

@@ -4,6 +4,7 @@ use proc_macro2::{Span, TokenStream};
 use syn::spanned::Spanned;
 use syn::{Attribute, Meta};
 
+use crate::args::HedgeArgs;
 use crate::args::{self, CircuitBreakerArgs, IdempotentArgs, RetryArgs, TimeoutArgs, TimeoutRule};
 use crate::errors::Errors;
 
@@ -13,11 +14,12 @@ pub(crate) enum Kind {
     CircuitBreaker,
     Timeout,
     Idempotent,
+    Hedge,
 }
 
 impl Kind {
     pub(crate) fn from_name(name: &str) -> Option<Kind> {
-        [Kind::Retry, Kind::CircuitBreaker, Kind::Timeout, Kind::Idempotent]
+        [Kind::Retry, Kind::CircuitBreaker, Kind::Timeout, Kind::Idempotent, Kind::Hedge]
             .into_iter()
             .find(|k| k.name() == name)
     }
@@ -28,6 +30,7 @@ impl Kind {
             Kind::CircuitBreaker => "circuit_breaker",
             Kind::Timeout => "timeout",
             Kind::Idempotent => "idempotent",
+            Kind::Hedge => "hedge",
         }
     }
 
@@ -50,6 +53,7 @@ pub(crate) enum Layer {
     CircuitBreaker(CircuitBreakerArgs),
     Timeout(TimeoutArgs),
     Idempotent(IdempotentArgs),
+    Hedge(HedgeArgs),
 }
 
 impl Layer {
@@ -66,12 +70,13 @@ impl Layer {
             Kind::CircuitBreaker => Layer::CircuitBreaker(CircuitBreakerArgs::parse(list, errors)),
             Kind::Timeout => Layer::Timeout(TimeoutArgs::parse(list, errors)),
             Kind::Idempotent => Layer::Idempotent(IdempotentArgs::parse(list, errors)),
+            Kind::Hedge => Layer::Hedge(HedgeArgs::parse(list, errors)),
         })
     }
 
     /// Layers that can turn a call away with a `resilient::Error`, which needs `E: From<Error>`.
     pub(crate) fn rejects(&self) -> bool {
-        !matches!(self, Layer::Retry(_))
+        !matches!(self, Layer::Retry(_) | Layer::Hedge(_))
     }
 }
 

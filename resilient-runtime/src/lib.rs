@@ -10,6 +10,7 @@ pub mod cancel;
 pub mod config;
 pub mod deadline;
 pub mod error;
+pub mod hedge;
 pub mod idempotency;
 pub mod name;
 pub mod observe;

@@ -81,6 +81,14 @@ impl Snapshot {
         })
     }
 
+    /// The hedging policy with this name; `None` if there is none or more than one.
+    pub fn hedge(&self, name: &str) -> Option<&crate::hedge::HedgeSnapshot> {
+        self.find(name, |s| match s {
+            PolicyState::Hedge(h) => Some(h),
+            _ => None,
+        })
+    }
+
     /// The policy of this kind with this name; `None` if there is none or more than one. `kind`
     /// as configuration tables write it (`retry`, `circuit_breaker`, `timeout`, `idempotent`) or
     /// as snapshots serialise it (`idempotency`).
@@ -188,6 +196,8 @@ pub enum PolicyState {
     Idempotency(crate::idempotency::IdempotencySnapshot),
     /// A policy with one instance per key (`per = ...`), listed once with its partitions.
     Partitioned(crate::partition::PartitionsSnapshot),
+    /// A hedging policy.
+    Hedge(crate::hedge::HedgeSnapshot),
 }
 
 impl PolicyState {
@@ -200,6 +210,7 @@ impl PolicyState {
             PolicyState::Timeout(_) => "timeout",
             PolicyState::Idempotency(_) => "idempotency",
             PolicyState::Partitioned(p) => p.of,
+            PolicyState::Hedge(_) => "hedge",
         }
     }
 
@@ -213,8 +224,10 @@ impl PolicyState {
             PolicyState::Partitioned(p) => match p.of {
                 "retry" => &resilient_spec::RETRY,
                 "timeout" => &resilient_spec::TIMEOUT,
+                "hedge" => &resilient_spec::HEDGE,
                 _ => &resilient_spec::CIRCUIT_BREAKER,
             },
+            PolicyState::Hedge(_) => &resilient_spec::HEDGE,
         }
     }
 }

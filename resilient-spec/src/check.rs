@@ -43,6 +43,8 @@ pub enum Type {
     Bool,
     /// `"open"`, `"closed"` or `"none"`.
     Force,
+    /// When a hedge starts: a duration or `"pNN"` (see [`after`](crate::value::after)).
+    After,
 }
 
 /// A message and whether it belongs on the value (as every message here does) or its key.
@@ -109,6 +111,7 @@ impl Type {
                 )),
                 _ => Err("expected one of \"open\", \"closed\", \"none\"".into()),
             },
+            Type::After => crate::kinds::after(value).map(Setting::After),
         }
     }
 }

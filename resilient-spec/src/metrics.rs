@@ -21,3 +21,7 @@ pub const CALL_DURATION_SECONDS: &str = "resilient_call_duration_seconds";
 pub const IDEMPOTENCY_JOINED_TOTAL: &str = "resilient_idempotency_joined_total";
 /// Counter `{policy}`: results dropped before their ttl because the store was full.
 pub const IDEMPOTENCY_EVICTED_TOTAL: &str = "resilient_idempotency_evicted_total";
+/// Counter `{policy}`: hedges sent (attempts started alongside a slow first one).
+pub const HEDGES_TOTAL: &str = "resilient_hedges_total";
+/// Counter `{policy}`: calls a hedge answered (an attempt other than the first won).
+pub const HEDGES_WON_TOTAL: &str = "resilient_hedges_won_total";

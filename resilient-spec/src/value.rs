@@ -72,6 +72,15 @@ pub enum Rule {
     },
 }
 
+/// When a hedge starts (`after` of `#[hedge]`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum After {
+    /// A fixed delay, like `"50ms"`.
+    Fixed(Duration),
+    /// `"pNN"`: the NN-th percentile of recent successful latencies, strictly between 0 and 100.
+    Percentile(f64),
+}
+
 /// A checked value.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Setting {
@@ -95,6 +104,8 @@ pub enum Setting {
     Force(Force),
     /// An optional key left unset (`failure_rate` off, `wait_in_flight` not waiting).
     Unset,
+    /// When a hedge starts: a fixed delay or a percentile of recent latencies.
+    After(After),
 }
 
 impl Setting {
@@ -142,6 +153,8 @@ impl fmt::Display for Setting {
             Setting::Force(Force::Open) => f.write_str("open"),
             Setting::Force(Force::Closed) => f.write_str("closed"),
             Setting::Unset => f.write_str("off"),
+            Setting::After(After::Fixed(d)) => f.write_str(&duration::display(d)),
+            Setting::After(After::Percentile(p)) => write!(f, "p{p}"),
         }
     }
 }
@@ -150,3 +163,4 @@ pub use crate::check::{
     BACKOFF, BUDGET, Error, JITTER, RULE, Type, adaptive, backoff, budget, duration_value, jitter,
     rule,
 };
+pub use crate::kinds::{AFTER, after};

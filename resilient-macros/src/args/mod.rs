@@ -2,6 +2,7 @@
 //! the offending token and collected so one expansion reports them all.
 
 mod breaker;
+mod hedge;
 mod idempotent;
 mod per;
 mod retry;
@@ -9,6 +10,7 @@ mod timeout;
 mod values;
 
 pub(crate) use breaker::CircuitBreakerArgs;
+pub(crate) use hedge::HedgeArgs;
 pub(crate) use idempotent::IdempotentArgs;
 pub(crate) use per::{Per, PerKeys};
 pub(crate) use retry::{BackoffKind, JitterKind, RetryArgs};

@@ -16,6 +16,7 @@
 //! ```
 
 mod cancel;
+mod hedge;
 mod impl_block;
 mod marker;
 mod partition;
@@ -78,6 +79,7 @@ pub(crate) fn attribute(kind: Kind, args: TokenStream, item: TokenStream) -> Tok
     }
     layers::check_combination(&all, &mut errors);
     cancel::check(&all, &info.bindings, &info.output, &mut errors);
+    hedge::check(&all, &info.item.sig, &mut errors);
     for (layer, span) in &all {
         if let Layer::Idempotent(i) = layer
             && i.key.is_none()

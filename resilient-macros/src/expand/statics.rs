@@ -43,6 +43,7 @@ pub(crate) fn declare(layer: &Layer, index: usize, fn_name: &str) -> TokenStream
         Layer::CircuitBreaker(b) => &b.name,
         Layer::Timeout(t) => &t.name,
         Layer::Idempotent(i) => &i.name,
+        Layer::Hedge(h) => &h.name,
     };
     let the_name = given_name.as_ref().map_or_else(|| default_name(fn_name), |n| quote!(#n));
     let default_name = match per {
@@ -186,6 +187,7 @@ pub(crate) fn declare(layer: &Layer, index: usize, fn_name: &str) -> TokenStream
                 quote!(#p::Idempotency::builder().name(#name)#ttl #store #max #wait #on_error.build()),
             )
         }
+        Layer::Hedge(h) => super::hedge::declare(h, name_of(&h.name)),
     };
     let (ty, init) = match per {
         Some(per) => {

@@ -201,3 +201,27 @@ pub(crate) fn idempotency_lease_lost(policy: &PolicyName, why: &dyn Display) {
         "idempotency: lease lost while the body ran; a duplicate may have run; result not stored"
     );
 }
+
+#[cold]
+pub(crate) fn hedge_sent(policy: &PolicyName, attempt: u32, after: Duration) {
+    #[cfg(feature = "tracing")]
+    tracing::debug!(
+        policy = %policy, kind = kind::HEDGE, attempt, ?after,
+        "hedge: no answer yet, another attempt started alongside"
+    );
+}
+
+#[cold]
+pub(crate) fn hedge_won(policy: &PolicyName) {
+    #[cfg(feature = "tracing")]
+    tracing::debug!(policy = %policy, kind = kind::HEDGE, "hedge: a hedge answered first; the other attempts are dropped");
+}
+
+#[cold]
+pub(crate) fn hedge_budget_exhausted(policy: &PolicyName, attempt: u32) {
+    #[cfg(feature = "tracing")]
+    tracing::debug!(
+        policy = %policy, kind = kind::HEDGE, attempt,
+        "hedge: budget exhausted, not hedging (hedges are limited to a share of calls)"
+    );
+}

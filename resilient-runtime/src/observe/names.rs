@@ -8,6 +8,7 @@ pub use resilient_spec::metrics::{
     IDEMPOTENCY_EVICTED_TOTAL, IDEMPOTENCY_JOINED_TOTAL, RETRIES_TOTAL, RETRY_GAVE_UP_TOTAL,
     TIMEOUT_LIMIT_SECONDS,
 };
+pub use resilient_spec::metrics::{HEDGES_TOTAL, HEDGES_WON_TOTAL};
 
 /// Label names.
 pub mod label {
@@ -31,6 +32,8 @@ pub mod kind {
     pub const TIMEOUT: &str = "timeout";
     /// `#[idempotent]`.
     pub const IDEMPOTENCY: &str = "idempotency";
+    /// `#[hedge]`.
+    pub const HEDGE: &str = "hedge";
 }
 
 /// Values of the `outcome` label.
@@ -143,5 +146,17 @@ pub const METRICS: &[Metric] = &[
         ty: MetricType::Counter,
         labels: &[POLICY],
         help: "Idempotency results dropped before their ttl because the store was full.",
+    },
+    Metric {
+        name: HEDGES_TOTAL,
+        ty: MetricType::Counter,
+        labels: &[POLICY],
+        help: "Hedges sent: attempts started alongside a first attempt slower than `after`.",
+    },
+    Metric {
+        name: HEDGES_WON_TOTAL,
+        ty: MetricType::Counter,
+        labels: &[POLICY],
+        help: "Hedged calls a hedge answered (an attempt other than the first won).",
     },
 ];

@@ -35,6 +35,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+pub(crate) use budget::deposit_for;
 pub use budget::{BudgetSettings, BudgetSnapshot, RetryBudget};
 
 use crate::backoff::{Delays, Schedule};

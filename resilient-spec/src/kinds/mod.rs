@@ -1,11 +1,13 @@
 //! The kinds, one file each: adding a policy kind is a file here and a line in [`KINDS`](crate::KINDS).
 
 mod circuit_breaker;
+mod hedge;
 mod idempotent;
 mod retry;
 mod timeout;
 
 pub use circuit_breaker::CIRCUIT_BREAKER;
+pub use hedge::{AFTER, HEDGE, after};
 pub use idempotent::IDEMPOTENT;
 pub use retry::{RETRY, check_delays};
 pub use timeout::{TIMEOUT, check_bounds};
