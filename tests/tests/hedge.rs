@@ -351,7 +351,7 @@ mod configuration {
     #[hedge(after = "50ms", name = "h::cfg")]
     async fn tuned() -> Result<u32, AppError> {
         let n = N.fetch_add(1, SeqCst);
-        tokio::time::sleep(if n % 2 == 0 { 500 * MS } else { 5 * MS }).await;
+        tokio::time::sleep(if n.is_multiple_of(2) { 500 * MS } else { 5 * MS }).await;
         Ok(n)
     }
 

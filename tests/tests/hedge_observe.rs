@@ -14,10 +14,13 @@ use tracing::{Event, Level, Metadata, Subscriber};
 
 const MS: Duration = Duration::from_millis(1);
 
+/// An event's level and fields (its message included) as text.
+type Seen = (Level, HashMap<String, String>);
+
 /// Records every event's level and fields.
 #[derive(Clone, Default)]
 struct Events {
-    seen: Arc<Mutex<Vec<(Level, HashMap<String, String>)>>>,
+    seen: Arc<Mutex<Vec<Seen>>>,
     next: Arc<AtomicU64>,
 }
 

@@ -94,12 +94,24 @@ fn argument(b: &Binding) -> TokenStream {
     duplicate_argument(b, ["HedgeReceiver", "HedgeGenericArgument", "HedgeArgument"])
 }
 
-/// What a hedged function cannot be: one whose attempts would need the same `&mut` borrow at
-/// once, or one whose attempts would share an idempotency key.
-pub(crate) fn check(layers: &[(Layer, Span)], sig: &Signature, errors: &mut Errors) {
+/// What a hedged function cannot be: a sync `fn` (`boxed`: an `#[async_trait]` method, async
+/// all the same), one whose attempts would need the same `&mut` borrow at once, or one whose
+/// attempts would share an idempotency key.
+pub(crate) fn check(layers: &[(Layer, Span)], sig: &Signature, boxed: bool, errors: &mut Errors) {
     let Some(at) = layers.iter().position(|(l, _)| matches!(l, Layer::Hedge(_))) else {
         return;
     };
+    // Reached once sync fns are accepted by the other attributes: say why this one cannot.
+    if sig.asyncness.is_none() && !boxed {
+        errors.error(
+            sig.fn_token,
+            format!(
+                "`#[hedge]` runs attempts at the same time, which a blocking `fn` cannot do: make this function `async fn {}`",
+                sig.ident
+            ),
+        );
+        return;
+    }
     for input in &sig.inputs {
         let mutable = match input {
             FnArg::Receiver(r) => match (&r.reference, &*r.ty) {
@@ -128,7 +140,7 @@ pub(crate) fn check(layers: &[(Layer, Span)], sig: &Signature, errors: &mut Erro
             errors.push(syn::Error::new(
                 span,
                 format!(
-                    "`#[hedge]` runs attempts at the same time, and they cannot all hold {what}: one `&mut` borrow cannot be shared; {instead}, or remove `#[hedge]`"
+                    "`#[hedge]` runs attempts at the same time, and they cannot all hold {what}: one `&mut` borrow cannot be shared; {instead}, or remove `#[hedge]` (on an `impl` block, `#[resilient::skip]` on this method leaves it out)"
                 ),
             ));
         }

@@ -79,7 +79,7 @@ pub(crate) fn attribute(kind: Kind, args: TokenStream, item: TokenStream) -> Tok
     }
     layers::check_combination(&all, &mut errors);
     cancel::check(&all, &info.bindings, &info.output, &mut errors);
-    hedge::check(&all, &info.item.sig, &mut errors);
+    hedge::check(&all, &info.item.sig, info.boxed, &mut errors);
     for (layer, span) in &all {
         if let Layer::Idempotent(i) = layer
             && i.key.is_none()

@@ -166,7 +166,7 @@ impl HedgeBuilder {
             name: self.name,
             tuned: crate::config::Live::new(tuned::Tuned::new(inline.clone(), None)),
             inline,
-            budget: RetryBudget::new(self.budget.unwrap_or(default_budget())),
+            budget: RetryBudget::new(self.budget.unwrap_or_else(default_budget)),
             sent: AtomicU64::new(0),
             won: AtomicU64::new(0),
         });

@@ -1,8 +1,6 @@
-use resilient::{IdempotencyKey, hedge, idempotent};
-
-#[hedge(after = "50ms")]
-#[idempotent]
-async fn charge(idempotency_key: IdempotencyKey) -> Result<u64, resilient::Error> {
+#[resilient::hedge(after = "50ms")]
+#[resilient::idempotent]
+async fn charge(idempotency_key: resilient::IdempotencyKey) -> Result<u64, resilient::Error> {
     let _ = idempotency_key;
     Ok(1)
 }
