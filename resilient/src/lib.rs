@@ -3,7 +3,8 @@
 //! Annotate an `async fn` and it survives a failing world: [`retry`] backs off with jitter
 //! under a retry budget, [`circuit_breaker`] stops calls into a dead dependency, [`timeout`]
 //! adapts to the latency the function really sees (`"p99*2"`), and [`idempotent`] answers
-//! duplicate requests once. Signatures stay as they are; callers change nothing.
+//! duplicate requests once. [`hedge`] starts a second attempt beside a call slower than its p95.
+//! Signatures stay as they are; callers change nothing.
 //!
 //! ```
 //! use resilient::retry;
