@@ -140,3 +140,29 @@ async fn a_spent_budget_is_an_event() {
     assert_eq!(exhausted, 2, "{seen:?}");
     assert_eq!(SPENT.load(SeqCst), 22);
 }
+
+#[hedge(after = "p50", warmup = 3, name = "observed::learning")]
+async fn learning() -> Result<u32, AppError> {
+    tokio::time::sleep(10 * MS).await;
+    Ok(0)
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_end_of_the_warm_up_is_an_event() {
+    let events = Events::default();
+    let _guard = tracing::subscriber::set_default(events.clone());
+    for _ in 0..3 {
+        learning().await.unwrap();
+    }
+    let seen = events.seen.lock().unwrap().clone();
+    let moved: Vec<_> = seen
+        .iter()
+        .filter(|(_, f)| f.get("message").is_some_and(|m| m == "hedge: delay moved"))
+        .collect();
+    assert_eq!(moved.len(), 1, "{seen:?}");
+    // From no hedge at all to the median of 10 ms latencies (the histogram's bucket midpoint,
+    // within 1.6 %).
+    let (from, to) = (moved[0].1["from"].as_str(), moved[0].1["to"].as_str());
+    assert_eq!(from, "None");
+    assert!(to == "10ms" || to.starts_with("10.0") || to.starts_with("9.9"), "{to}");
+}

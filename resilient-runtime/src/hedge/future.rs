@@ -135,7 +135,11 @@ where
                             None => a.record_untimed(Duration::ZERO),
                             Some(at) => {
                                 let now = Instant::now();
-                                let _ = a.record(now.saturating_duration_since(at), now);
+                                if let Some(moved) =
+                                    a.record(now.saturating_duration_since(at), now)
+                                {
+                                    policy.delay_moved(moved);
+                                }
                             }
                         }
                     }
@@ -163,7 +167,9 @@ where
                         (tuned.active(), *this.started, this.first.is_some())
                     {
                         let now = Instant::now();
-                        let _ = a.record(now.saturating_duration_since(at), now);
+                        if let Some(moved) = a.record(now.saturating_duration_since(at), now) {
+                            policy.delay_moved(moved);
+                        }
                     }
                     this.first.set(None);
                     return Poll::Ready(policy.won(out, 2, this.hedges));
@@ -226,6 +232,14 @@ impl Inner {
         losers.clear();
         self.metrics.success();
         out
+    }
+
+    /// A percentile `after` moved (from, to): a `debug` event.
+    #[cold]
+    fn delay_moved(&self, (from, to): (Duration, Duration)) {
+        // From "no hedge yet" when the warm-up ends.
+        let from = (from != super::tuned::NEVER).then_some(from);
+        events::hedge_delay_moved(&self.name, from, to);
     }
 
     #[cold]

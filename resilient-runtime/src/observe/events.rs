@@ -225,3 +225,10 @@ pub(crate) fn hedge_budget_exhausted(policy: &PolicyName, attempt: u32) {
         "hedge: budget exhausted, not hedging (hedges are limited to a share of calls)"
     );
 }
+
+/// A percentile `after` moved; `from` is `None` when the warm-up ended (no hedges before).
+#[cold]
+pub(crate) fn hedge_delay_moved(policy: &PolicyName, from: Option<Duration>, to: Duration) {
+    #[cfg(feature = "tracing")]
+    tracing::debug!(policy = %policy, kind = kind::HEDGE, ?from, ?to, "hedge: delay moved");
+}
