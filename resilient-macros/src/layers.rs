@@ -6,6 +6,7 @@ use syn::{Attribute, Meta};
 
 use crate::args::BulkheadArgs;
 use crate::args::FallbackArgs;
+use crate::args::HedgeArgs;
 use crate::args::{self, CircuitBreakerArgs, IdempotentArgs, RetryArgs, TimeoutArgs, TimeoutRule};
 use crate::errors::Errors;
 
@@ -17,13 +18,22 @@ pub(crate) enum Kind {
     Idempotent,
     Bulkhead,
     Fallback,
+    Hedge,
 }
 
 impl Kind {
     pub(crate) fn from_name(name: &str) -> Option<Kind> {
-        [Kind::Retry, Kind::CircuitBreaker, Kind::Timeout, Kind::Idempotent, Kind::Bulkhead, Kind::Fallback]
-            .into_iter()
-            .find(|k| k.name() == name)
+        [
+            Kind::Retry,
+            Kind::CircuitBreaker,
+            Kind::Timeout,
+            Kind::Idempotent,
+            Kind::Bulkhead,
+            Kind::Fallback,
+            Kind::Hedge,
+        ]
+        .into_iter()
+        .find(|k| k.name() == name)
     }
 
     pub(crate) fn name(self) -> &'static str {
@@ -34,6 +44,7 @@ impl Kind {
             Kind::Idempotent => "idempotent",
             Kind::Bulkhead => "bulkhead",
             Kind::Fallback => "fallback",
+            Kind::Hedge => "hedge",
         }
     }
 
@@ -58,6 +69,7 @@ pub(crate) enum Layer {
     Idempotent(IdempotentArgs),
     Bulkhead(BulkheadArgs),
     Fallback(FallbackArgs),
+    Hedge(HedgeArgs),
 }
 
 impl Layer {
@@ -76,6 +88,7 @@ impl Layer {
             Kind::Idempotent => Layer::Idempotent(IdempotentArgs::parse(list, errors)),
             Kind::Bulkhead => Layer::Bulkhead(BulkheadArgs::parse(list, errors)),
             Kind::Fallback => Layer::Fallback(FallbackArgs::parse(list, errors)),
+            Kind::Hedge => Layer::Hedge(HedgeArgs::parse(list, errors)),
         })
     }
 
@@ -84,7 +97,7 @@ impl Layer {
         if matches!(self, Layer::Fallback(_)) {
             return false;
         }
-        !matches!(self, Layer::Retry(_))
+        !matches!(self, Layer::Retry(_) | Layer::Hedge(_))
     }
 }
 

@@ -53,6 +53,13 @@ pub fn fallback(args: TokenStream, item: TokenStream) -> TokenStream {
     expand::attribute(Kind::Fallback, args.into(), item.into()).into()
 }
 
+/// Hedges slow calls: another attempt starts alongside one that has not answered after `after`;
+/// the first success wins. See the `resilient` crate docs.
+#[proc_macro_attribute]
+pub fn hedge(args: TokenStream, item: TokenStream) -> TokenStream {
+    expand::attribute(Kind::Hedge, args.into(), item.into()).into()
+}
+
 /// Leaves a method out of the resilient attributes on its `impl` block. A no-op anywhere else.
 /// See the `resilient` crate docs.
 #[proc_macro_attribute]

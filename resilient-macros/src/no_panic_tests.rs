@@ -8,7 +8,8 @@ use proc_macro2::TokenStream;
 use crate::expand::attribute;
 use crate::layers::Kind;
 
-const KINDS: [Kind; 4] = [Kind::Retry, Kind::CircuitBreaker, Kind::Timeout, Kind::Idempotent];
+const KINDS: [Kind; 5] =
+    [Kind::Retry, Kind::CircuitBreaker, Kind::Timeout, Kind::Idempotent, Kind::Hedge];
 
 /// Valid argument lists, whose every prefix is also tried.
 const VALID_ARGS: &[&str] = &[
@@ -18,6 +19,7 @@ const VALID_ARGS: &[&str] = &[
     r#""p99.9*3", initial = "1s", min = "5ms", max = "5s", warmup = 100, window = "60s""#,
     r#"key = request.id, ttl = "24h", store = "redis", fingerprint = (a, b), wait_in_flight = "1s""#,
     r#""250ms", on_cancel = Self::reset, cancel_safe = false, name = "t""#,
+    r#"after = "p95", max = 3, budget = "10%", warmup = 50, window = "30s", per = id, name = "h""#,
 ];
 
 /// Functions the attributes are applied to, whose every prefix is also tried.

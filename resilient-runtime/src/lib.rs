@@ -13,6 +13,7 @@ pub mod config;
 pub mod deadline;
 pub mod error;
 pub mod fallback;
+pub mod hedge;
 pub mod idempotency;
 pub mod name;
 pub mod observe;

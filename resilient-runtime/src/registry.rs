@@ -81,6 +81,14 @@ impl Snapshot {
         })
     }
 
+    /// The hedging policy with this name; `None` if there is none or more than one.
+    pub fn hedge(&self, name: &str) -> Option<&crate::hedge::HedgeSnapshot> {
+        self.find(name, |s| match s {
+            PolicyState::Hedge(h) => Some(h),
+            _ => None,
+        })
+    }
+
     /// The policy of this kind with this name; `None` if there is none or more than one. `kind`
     /// as configuration tables write it (`retry`, `circuit_breaker`, `timeout`, `idempotent`) or
     /// as snapshots serialise it (`idempotency`).
@@ -208,6 +216,8 @@ pub enum PolicyState {
     Bulkhead(crate::bulkhead::BulkheadSnapshot),
     /// A fallback.
     Fallback(crate::fallback::FallbackSnapshot),
+    /// A hedging policy.
+    Hedge(crate::hedge::HedgeSnapshot),
 }
 
 impl PolicyState {
@@ -222,6 +232,7 @@ impl PolicyState {
             PolicyState::Partitioned(p) => p.of,
             PolicyState::Bulkhead(_) => "bulkhead",
             PolicyState::Fallback(_) => "fallback",
+            PolicyState::Hedge(_) => "hedge",
         }
     }
 
@@ -236,10 +247,12 @@ impl PolicyState {
                 "retry" => &resilient_spec::RETRY,
                 "timeout" => &resilient_spec::TIMEOUT,
                 "bulkhead" => &resilient_spec::BULKHEAD,
+                "hedge" => &resilient_spec::HEDGE,
                 _ => &resilient_spec::CIRCUIT_BREAKER,
             },
             PolicyState::Bulkhead(_) => &resilient_spec::BULKHEAD,
             PolicyState::Fallback(_) => &resilient_spec::FALLBACK,
+            PolicyState::Hedge(_) => &resilient_spec::HEDGE,
         }
     }
 }

@@ -45,6 +45,8 @@ pub enum Type {
     Force,
     /// A bulkhead's `max`: a whole number from 1 to 1000000, or `"adaptive"`.
     Limit,
+    /// When a hedge starts: a duration or `"pNN"` (see [`after`](crate::value::after)).
+    After,
 }
 
 /// A message and whether it belongs on the value (as every message here does) or its key.
@@ -112,6 +114,7 @@ impl Type {
                 _ => Err("expected one of \"open\", \"closed\", \"none\"".into()),
             },
             Type::Limit => limit(value),
+            Type::After => crate::kinds::after(value).map(Setting::After),
         }
     }
 }

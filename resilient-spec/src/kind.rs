@@ -2,8 +2,9 @@
 //! that only source code can set, and its metric names. The attribute parser, the configuration
 //! loader and the registry all read these declarations.
 
-pub use crate::kinds::{BULKHEAD, check_adaptive};
 pub use crate::kinds::FALLBACK;
+pub use crate::kinds::HEDGE;
+pub use crate::kinds::{BULKHEAD, check_adaptive};
 pub use crate::kinds::{CIRCUIT_BREAKER, IDEMPOTENT, RETRY, TIMEOUT, check_bounds, check_delays};
 use crate::suggest;
 use crate::value::{Setting, Type};
@@ -78,7 +79,8 @@ impl Kind {
 }
 
 /// Every kind, for lookups by name.
-pub const KINDS: &[&Kind] = &[&RETRY, &CIRCUIT_BREAKER, &TIMEOUT, &IDEMPOTENT, &BULKHEAD, &FALLBACK];
+pub const KINDS: &[&Kind] =
+    &[&RETRY, &CIRCUIT_BREAKER, &TIMEOUT, &IDEMPOTENT, &BULKHEAD, &FALLBACK, &HEDGE];
 
 /// The kind named `name` (as configuration writes it), or a message listing them.
 pub fn kind(name: &str) -> Result<&'static Kind, String> {

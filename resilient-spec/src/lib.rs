@@ -25,10 +25,12 @@ pub mod metrics;
 pub mod suggest;
 pub mod value;
 
-pub use kind::{BULKHEAD, check_adaptive};
 pub use kind::FALLBACK;
+pub use kind::HEDGE;
+pub use kind::{BULKHEAD, check_adaptive};
 pub use kind::{
     CIRCUIT_BREAKER, IDEMPOTENT, KINDS, Key, Kind, RETRY, TIMEOUT, check_bounds, check_delays, kind,
 };
 pub use kinds::{LIMIT, MAX_LIMIT};
+pub use value::After;
 pub use value::{Backoff, Force, Jitter, Rule, Setting, Type, Value};

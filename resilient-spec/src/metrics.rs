@@ -27,3 +27,7 @@ pub const BULKHEAD_IN_FLIGHT: &str = "resilient_bulkhead_in_flight";
 pub const BULKHEAD_QUEUED: &str = "resilient_bulkhead_queued";
 /// Gauge `{policy}`: the most calls a bulkhead lets run at once now (moves when adaptive).
 pub const BULKHEAD_LIMIT: &str = "resilient_bulkhead_limit";
+/// Counter `{policy}`: hedges sent (attempts started alongside a slow first one).
+pub const HEDGES_TOTAL: &str = "resilient_hedges_total";
+/// Counter `{policy}`: calls a hedge answered (an attempt other than the first won).
+pub const HEDGES_WON_TOTAL: &str = "resilient_hedges_won_total";

@@ -72,6 +72,15 @@ pub enum Rule {
     },
 }
 
+/// When a hedge starts (`after` of `#[hedge]`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum After {
+    /// A fixed delay, like `"50ms"`.
+    Fixed(Duration),
+    /// `"pNN"`: the NN-th percentile of recent successful latencies, strictly between 0 and 100.
+    Percentile(f64),
+}
+
 /// A checked value.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Setting {
@@ -97,6 +106,8 @@ pub enum Setting {
     Unset,
     /// `"adaptive"`: a bulkhead's `max` that follows the dependency's latency.
     Adaptive,
+    /// When a hedge starts: a fixed delay or a percentile of recent latencies.
+    After(After),
 }
 
 impl Setting {
@@ -145,6 +156,8 @@ impl fmt::Display for Setting {
             Setting::Force(Force::Closed) => f.write_str("closed"),
             Setting::Unset => f.write_str("off"),
             Setting::Adaptive => f.write_str("adaptive"),
+            Setting::After(After::Fixed(d)) => f.write_str(&duration::display(d)),
+            Setting::After(After::Percentile(p)) => write!(f, "p{p}"),
         }
     }
 }
@@ -153,3 +166,4 @@ pub use crate::check::{
     BACKOFF, BUDGET, Error, JITTER, RULE, Type, adaptive, backoff, budget, duration_value, jitter,
     rule,
 };
+pub use crate::kinds::{AFTER, after};

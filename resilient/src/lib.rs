@@ -3,7 +3,8 @@
 //! Annotate an `async fn` and it survives a failing world: [`retry`] backs off with jitter
 //! under a retry budget, [`circuit_breaker`] stops calls into a dead dependency, [`timeout`]
 //! adapts to the latency the function really sees (`"p99*2"`), and [`idempotent`] answers
-//! duplicate requests once. Signatures stay as they are; callers change nothing.
+//! duplicate requests once. [`hedge`] starts a second attempt beside a call slower than its p95.
+//! Signatures stay as they are; callers change nothing.
 //!
 //! ```
 //! use resilient::retry;
@@ -321,6 +322,47 @@ pub use resilient_macros::fallback;
 #[doc(inline)]
 pub use resilient_macros::skip;
 
+/// Hedges slow calls: when the call has not answered after `after`, another attempt starts
+/// alongside it; the first success wins and the others are dropped (cancelled).
+///
+/// ```
+/// use std::sync::atomic::{AtomicU32, Ordering};
+/// use std::time::Duration;
+///
+/// static ATTEMPTS: AtomicU32 = AtomicU32::new(0);
+///
+/// #[resilient::hedge(after = "50ms", max = 2)]
+/// async fn read(key: &str) -> Result<String, std::io::Error> {
+///     // The first attempt is stuck on a slow replica; the hedge is not.
+///     let slow = ATTEMPTS.fetch_add(1, Ordering::SeqCst) == 0;
+///     tokio::time::sleep(Duration::from_millis(if slow { 5_000 } else { 10 })).await;
+///     Ok(key.to_owned())
+/// }
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+/// let started = tokio::time::Instant::now();
+/// assert_eq!(read("k").await.unwrap(), "k");
+/// assert_eq!(started.elapsed(), Duration::from_millis(60)); // 50 ms, then the hedge's 10 ms
+/// # }
+/// ```
+///
+/// Keys: `after` (a percentile of recent successful latencies like `"p95"`, the default, or a
+/// duration like `"50ms"`), `max` (attempts in all, the first included, from 2 to 10; default
+/// 2), `budget` (the share of calls hedges may add, `"10%"` by default, or `"off"`), `warmup`
+/// (samples before a percentile is trusted, default 100; no hedges before) and `window`
+/// (default `"60s"`) for a percentile `after`, `name`, `per` with `max_partitions` (a histogram
+/// and budget per value, see [`partition`]).
+///
+/// **Hedging repeats the call**: put it only on operations that are safe to run twice (reads,
+/// idempotent writes). Owned arguments are cloned for each attempt but the last allowed;
+/// references are shared by the attempts, which run at once in the caller's task. A `&mut`
+/// argument or `&mut self` is a compile error (attempts running at once cannot share it), and
+/// so is a sync `fn`. An attempt's error does not end the call while another attempt runs; when
+/// all fail the call returns the error of the one that finished last; a first attempt that
+/// fails before any hedge started returns its error at once (hedging is for slow calls; put
+/// `#[retry]` above for failed ones). See `docs/hedging.md`.
+#[doc(inline)]
+pub use resilient_macros::hedge;
+
 pub use resilient_runtime::idempotency::IdempotencyKey;
 pub use resilient_runtime::{Error, config, deadline, observe, partition, registry, rng};
 
@@ -328,6 +370,7 @@ pub use resilient_runtime::{Error, config, deadline, observe, partition, registr
 pub mod runtime {
     pub use resilient_runtime::bulkhead;
     pub use resilient_runtime::fallback;
+    pub use resilient_runtime::hedge;
     pub use resilient_runtime::{
         Outcome, backoff, breaker, cancel, error, idempotency, pipeline, retry, timeout,
     };
@@ -346,6 +389,10 @@ pub mod __private {
     pub use resilient_runtime::bulkhead::{Bulkhead, BulkheadSettings, Limit as BulkheadLimit};
     pub use resilient_runtime::cancel::{on_cancel, timed_out};
     pub use resilient_runtime::fallback::{Fallback, FallbackOutput, SyncFallbackOutput, Taken};
+    pub use resilient_runtime::hedge::{
+        Hedge, HedgeAfter, HedgeArgument, HedgeGenericArgument, HedgeReceiver,
+        default_budget as default_hedge_budget,
+    };
     pub use resilient_runtime::idempotency::{Idempotency, OnStoreError};
     pub use resilient_runtime::name::default_name;
     pub use resilient_runtime::partition::{

@@ -10,7 +10,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 /// The groups in the order of BENCHMARKS.md, with the variant resilient's overhead is taken from.
-const GROUPS: [(&str, &str); 8] = [
+const GROUPS: &[(&str, &str)] = &[
     ("breaker", "resilient/macro"),
     ("per", "breaker"),
     ("retry", "resilient/macro"),
@@ -19,13 +19,19 @@ const GROUPS: [(&str, &str); 8] = [
     ("stack", "resilient/macro"),
     ("idempotent", "resilient/macro-hit"),
     ("fallback", "resilient/macro"),
+    ("hedge", "resilient/macro"),
+    ("hedge_pending_once", "resilient/macro"),
+    ("bulkhead", "resilient/macro"),
+    ("sync-retry", "resilient/macro"),
+    ("sync-breaker", "resilient/macro"),
+    ("many_tasks", "resilient/stack"),
 ];
 
 fn main() {
     let target =
         std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| PathBuf::from("target"), PathBuf::from);
     let root = target.join("criterion");
-    for (group, reference) in GROUPS {
+    for &(group, reference) in GROUPS {
         let rows = medians(&root.join(group));
         if rows.is_empty() {
             continue;

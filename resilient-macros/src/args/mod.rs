@@ -4,6 +4,7 @@
 mod breaker;
 mod bulkhead;
 mod fallback;
+mod hedge;
 mod idempotent;
 mod per;
 mod retry;
@@ -13,6 +14,7 @@ mod values;
 pub(crate) use breaker::CircuitBreakerArgs;
 pub(crate) use bulkhead::{BulkheadArgs, BulkheadMax};
 pub(crate) use fallback::{FallbackArgs, FallbackFn};
+pub(crate) use hedge::HedgeArgs;
 pub(crate) use idempotent::IdempotentArgs;
 pub(crate) use per::{Per, PerKeys};
 pub(crate) use retry::{BackoffKind, JitterKind, RetryArgs};

@@ -18,6 +18,7 @@
 mod bulkhead;
 mod cancel;
 mod fallback;
+mod hedge;
 mod impl_block;
 mod marker;
 mod partition;
@@ -85,6 +86,7 @@ pub(crate) fn attribute(kind: Kind, args: TokenStream, item: TokenStream) -> Tok
     }
     cancel::check(&all, &info.bindings, &info.output, &mut errors);
     fallback::check(&all, &info.bindings, &mut errors);
+    hedge::check(&all, &info.item.sig, info.boxed, &mut errors);
     for (layer, span) in &all {
         if let Layer::Idempotent(i) = layer
             && i.key.is_none()

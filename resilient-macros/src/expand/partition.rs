@@ -19,6 +19,7 @@ pub(crate) fn per_of(layer: &Layer) -> Option<&Per> {
         Layer::Idempotent(_) => None,
         Layer::Bulkhead(b) => b.per.as_ref(),
         Layer::Fallback(_) => None,
+        Layer::Hedge(h) => h.per.as_ref(),
     }
 }
 

@@ -93,6 +93,7 @@ pub(crate) fn build(ctx: &Ctx<'_>, index: usize, body: &Block) -> TokenStream {
         Layer::Retry(r) => retry_loop(ctx, index, r.max, r.when.as_ref(), inner()),
         Layer::Bulkhead(_) => super::bulkhead::layer(&policy, inner(), dot_await(ctx, index + 1)),
         Layer::Fallback(f) => super::fallback::layer(ctx, index, f, inner()),
+        Layer::Hedge(_) => super::hedge::layer(ctx, index, inner()),
     }
 }
 
@@ -157,10 +158,16 @@ fn when_or_every_error(when: Option<&Expr>) -> TokenStream {
 /// path when it can be, so that a missing `Clone` is reported there, once, in words about the
 /// argument, and with no bound of ours for rustc to point into.
 pub(crate) fn retry_argument(b: &Binding) -> TokenStream {
+    duplicate_argument(b, ["RetryReceiver", "RetryGenericArgument", "RetryArgument"])
+}
+
+/// As [`retry_argument`], with another layer's traits (receiver, type parameter, other), whose
+/// diagnostics say why that layer copies the argument.
+pub(crate) fn duplicate_argument(b: &Binding, traits: [&str; 3]) -> TokenStream {
     let name = match (b.ident == "__resilient_self", b.type_parameter) {
-        (true, _) => "RetryReceiver",
-        (false, true) => "RetryGenericArgument",
-        (false, false) => "RetryArgument",
+        (true, _) => traits[0],
+        (false, true) => traits[1],
+        (false, false) => traits[2],
     };
     match &b.ty {
         Some(ty) if !super::contains_impl_trait(ty) => {

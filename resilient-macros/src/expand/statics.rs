@@ -45,6 +45,7 @@ pub(crate) fn declare(layer: &Layer, index: usize, fn_name: &str) -> TokenStream
         Layer::Idempotent(i) => &i.name,
         Layer::Bulkhead(b) => &b.name,
         Layer::Fallback(f) => &f.name,
+        Layer::Hedge(h) => &h.name,
     };
     let the_name = given_name.as_ref().map_or_else(|| default_name(fn_name), |n| quote!(#n));
     let default_name = match per {
@@ -199,6 +200,7 @@ pub(crate) fn declare(layer: &Layer, index: usize, fn_name: &str) -> TokenStream
             (quote!(#p::Bulkhead), init)
         }
         Layer::Fallback(f) => super::fallback::declare(name_of(&f.name)),
+        Layer::Hedge(h) => super::hedge::declare(h, name_of(&h.name)),
     };
     let (ty, init) = match per {
         Some(per) => {

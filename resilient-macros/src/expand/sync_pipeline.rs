@@ -49,6 +49,10 @@ pub(crate) fn supports(kind: Kind) -> Result<(), &'static str> {
              Make it an `async fn` (running the blocking work in `tokio::task::spawn_blocking`, which the timeout stops waiting for; \
              the blocking work itself runs to its end) and put `#[timeout]` on that",
         ),
+        Kind::Hedge => Err(
+            "`#[hedge]` runs attempts at the same time, which a blocking `fn` cannot do: make this function an `async fn` \
+             (running the blocking work in `tokio::task::spawn_blocking`) and put `#[hedge]` on that",
+        ),
         Kind::Idempotent => Err(
             "`#[idempotent]` needs an `async fn`: its stores are async (a call with a key already in flight waits for that call's result, \
              and a shared store answers over the network), and a sync fn would block its thread on them. \
@@ -112,8 +116,10 @@ pub(crate) fn build(ctx: &Ctx<'_>, index: usize, body: &Block) -> TokenStream {
                 }
             }
         }
-        Layer::Fallback(f) => super::fallback::sync_layer(ctx, index, f, build(ctx, index + 1, body)),
-        Layer::Timeout(_) | Layer::Idempotent(_) => {
+        Layer::Fallback(f) => {
+            super::fallback::sync_layer(ctx, index, f, build(ctx, index + 1, body))
+        }
+        Layer::Timeout(_) | Layer::Idempotent(_) | Layer::Hedge(_) => {
             unreachable!("`check` reports the layers a sync fn cannot take before generation")
         }
     }

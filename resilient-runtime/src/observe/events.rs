@@ -234,3 +234,34 @@ pub(crate) fn fallback_used(policy: &PolicyName, failed: &dyn Display) {
         "fallback: call failed, answered by the fallback"
     );
 }
+
+#[cold]
+pub(crate) fn hedge_sent(policy: &PolicyName, attempt: u32, after: Duration) {
+    #[cfg(feature = "tracing")]
+    tracing::debug!(
+        policy = %policy, kind = kind::HEDGE, attempt, ?after,
+        "hedge: no answer yet, another attempt started alongside"
+    );
+}
+
+#[cold]
+pub(crate) fn hedge_won(policy: &PolicyName) {
+    #[cfg(feature = "tracing")]
+    tracing::debug!(policy = %policy, kind = kind::HEDGE, "hedge: a hedge answered first; the other attempts are dropped");
+}
+
+#[cold]
+pub(crate) fn hedge_budget_exhausted(policy: &PolicyName, attempt: u32) {
+    #[cfg(feature = "tracing")]
+    tracing::debug!(
+        policy = %policy, kind = kind::HEDGE, attempt,
+        "hedge: budget exhausted, not hedging (hedges are limited to a share of calls)"
+    );
+}
+
+/// A percentile `after` moved; `from` is `None` when the warm-up ended (no hedges before).
+#[cold]
+pub(crate) fn hedge_delay_moved(policy: &PolicyName, from: Option<Duration>, to: Duration) {
+    #[cfg(feature = "tracing")]
+    tracing::debug!(policy = %policy, kind = kind::HEDGE, ?from, ?to, "hedge: delay moved");
+}

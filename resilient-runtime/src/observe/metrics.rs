@@ -517,3 +517,55 @@ impl FallbackMetrics {
         self.fuse.run(|| self.failure.increment(1));
     }
 }
+
+/// A hedging policy's handles.
+#[derive(Debug)]
+pub(crate) struct HedgeMetrics {
+    fuse: Fuse,
+    success: Counter,
+    failure: Counter,
+    hedges: Counter,
+    won: Counter,
+}
+
+impl Default for HedgeMetrics {
+    /// No-op handles: the policy records nothing.
+    fn default() -> Self {
+        Self {
+            fuse: Fuse::default(),
+            success: Counter::noop(),
+            failure: Counter::noop(),
+            hedges: Counter::noop(),
+            won: Counter::noop(),
+        }
+    }
+}
+
+impl HedgeMetrics {
+    pub(crate) fn new(name: &PolicyName) -> Self {
+        resolve(name, kind::HEDGE, |l| Self {
+            fuse: Fuse::default(),
+            success: l.calls(outcome::SUCCESS),
+            failure: l.calls(outcome::FAILURE),
+            hedges: l.counter(names::HEDGES_TOTAL),
+            won: l.counter(names::HEDGES_WON_TOTAL),
+        })
+    }
+
+    #[inline]
+    pub(crate) fn success(&self) {
+        self.fuse.run(|| self.success.increment(1));
+    }
+
+    pub(crate) fn failure(&self) {
+        self.fuse.run(|| self.failure.increment(1));
+    }
+
+    pub(crate) fn hedge(&self) {
+        self.fuse.run(|| self.hedges.increment(1));
+    }
+
+    pub(crate) fn won(&self) {
+        self.fuse.run(|| self.won.increment(1));
+    }
+}

@@ -19,9 +19,11 @@ mod off;
 pub use self::metrics::MAX_POLICY_NAMES;
 #[cfg(feature = "metrics")]
 pub(crate) use self::metrics::{
-    BreakerMetrics, BulkheadMetrics, FallbackMetrics, IdempotencyMetrics, RetryMetrics, TimeoutMetrics,
+    BreakerMetrics, BulkheadMetrics, FallbackMetrics, HedgeMetrics, IdempotencyMetrics,
+    RetryMetrics, TimeoutMetrics,
 };
 #[cfg(not(feature = "metrics"))]
 pub(crate) use self::off::{
-    BreakerMetrics, BulkheadMetrics, FallbackMetrics, IdempotencyMetrics, RetryMetrics, TimeoutMetrics,
+    BreakerMetrics, BulkheadMetrics, FallbackMetrics, HedgeMetrics, IdempotencyMetrics,
+    RetryMetrics, TimeoutMetrics,
 };

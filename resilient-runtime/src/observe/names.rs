@@ -9,6 +9,7 @@ pub use resilient_spec::metrics::{
     IDEMPOTENCY_EVICTED_TOTAL, IDEMPOTENCY_JOINED_TOTAL, RETRIES_TOTAL, RETRY_GAVE_UP_TOTAL,
     TIMEOUT_LIMIT_SECONDS,
 };
+pub use resilient_spec::metrics::{HEDGES_TOTAL, HEDGES_WON_TOTAL};
 
 /// Label names.
 pub mod label {
@@ -36,6 +37,8 @@ pub mod kind {
     pub const BULKHEAD: &str = "bulkhead";
     /// `#[fallback]`.
     pub const FALLBACK: &str = "fallback";
+    /// `#[hedge]`.
+    pub const HEDGE: &str = "hedge";
 }
 
 /// Values of the `outcome` label.
@@ -166,5 +169,17 @@ pub const METRICS: &[Metric] = &[
         ty: MetricType::Gauge,
         labels: &[POLICY],
         help: "The most calls a bulkhead lets run at once now (moves when adaptive).",
+    },
+    Metric {
+        name: HEDGES_TOTAL,
+        ty: MetricType::Counter,
+        labels: &[POLICY],
+        help: "Hedges sent: attempts started alongside a first attempt slower than `after`.",
+    },
+    Metric {
+        name: HEDGES_WON_TOTAL,
+        ty: MetricType::Counter,
+        labels: &[POLICY],
+        help: "Hedged calls a hedge answered (an attempt other than the first won).",
     },
 ];

@@ -104,3 +104,20 @@ impl FallbackMetrics {
     #[inline(always)]
     pub(crate) fn failure(&self) {}
 }
+
+#[derive(Debug, Default)]
+pub(crate) struct HedgeMetrics;
+
+impl HedgeMetrics {
+    pub(crate) fn new(_: &PolicyName) -> Self {
+        Self
+    }
+    #[inline(always)]
+    pub(crate) fn success(&self) {}
+    #[inline(always)]
+    pub(crate) fn failure(&self) {}
+    #[inline(always)]
+    pub(crate) fn hedge(&self) {}
+    #[inline(always)]
+    pub(crate) fn won(&self) {}
+}

@@ -63,7 +63,7 @@ impl Attempts<'_> {
         AttemptScope {
             #[cfg(feature = "tracing")]
             _span: crate::observe::events::attempt_span(&self.policy.name, self.attempt + 1)
-                .entered(),
+                .map(tracing::Span::entered),
         }
     }
 
@@ -80,7 +80,8 @@ impl Attempts<'_> {
 #[derive(Debug)]
 pub struct AttemptScope {
     #[cfg(feature = "tracing")]
-    _span: tracing::span::EnteredSpan,
+    /// `None` when no subscriber wants the span: nothing is built, entered or dropped.
+    _span: Option<tracing::span::EnteredSpan>,
 }
 
 #[cfg(test)]

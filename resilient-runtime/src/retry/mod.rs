@@ -37,6 +37,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 pub use blocking::AttemptScope;
+pub(crate) use budget::deposit_for;
 pub use budget::{BudgetSettings, BudgetSnapshot, RetryBudget};
 
 use crate::backoff::{Delays, Schedule};

@@ -113,6 +113,14 @@ impl Adaptive {
         None
     }
 
+    /// Counts a latency without reading the clock, for a call that answered on its first poll
+    /// (a hedge's fast path). No refresh is checked for: the next timed [`record`](Self::record)
+    /// or periodic refresh sees the sample.
+    #[inline]
+    pub(crate) fn record_untimed(&self, latency: Duration) {
+        self.generations[self.active.load(Relaxed) & 1].record(latency);
+    }
+
     /// A call whose test in [`record`](Self::record) failed: a refresh is due, the clock went
     /// back, or the policy is warming up and this sample may be the one that ends it.
     #[cold]

@@ -34,7 +34,7 @@
 //! # }
 //! ```
 
-mod adaptive;
+pub(crate) mod adaptive;
 mod future;
 mod histogram;
 mod partition;

@@ -3,6 +3,7 @@
 mod bulkhead;
 mod circuit_breaker;
 mod fallback;
+mod hedge;
 mod idempotent;
 mod retry;
 mod timeout;
@@ -10,6 +11,7 @@ mod timeout;
 pub use bulkhead::{BULKHEAD, LIMIT, MAX_LIMIT, check_adaptive};
 pub use circuit_breaker::CIRCUIT_BREAKER;
 pub use fallback::FALLBACK;
+pub use hedge::{AFTER, HEDGE, after};
 pub use idempotent::IDEMPOTENT;
 pub use retry::{RETRY, check_delays};
 pub use timeout::{TIMEOUT, check_bounds};
