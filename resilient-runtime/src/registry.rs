@@ -65,6 +65,15 @@ impl Snapshot {
         })
     }
 
+    /// The adaptive circuit breaker (`mode = "adaptive"`) with this name; `None` if there is
+    /// none or more than one.
+    pub fn adaptive_breaker(&self, name: &str) -> Option<&crate::breaker::AdaptiveSnapshot> {
+        self.find(name, |s| match s {
+            PolicyState::AdaptiveBreaker(b) => Some(b),
+            _ => None,
+        })
+    }
+
     /// The timeout with this name; `None` if there is none or more than one.
     pub fn timeout(&self, name: &str) -> Option<&crate::timeout::TimeoutSnapshot> {
         self.find(name, |s| match s {
@@ -188,6 +197,10 @@ pub enum PolicyState {
     Idempotency(crate::idempotency::IdempotencySnapshot),
     /// A policy with one instance per key (`per = ...`), listed once with its partitions.
     Partitioned(crate::partition::PartitionsSnapshot),
+    /// A circuit breaker in adaptive mode (`mode = "adaptive"`): serialised with the kind
+    /// `circuit_breaker` and `"mode": "adaptive"`.
+    #[serde(rename = "circuit_breaker")]
+    AdaptiveBreaker(crate::breaker::AdaptiveSnapshot),
 }
 
 impl PolicyState {
@@ -200,6 +213,7 @@ impl PolicyState {
             PolicyState::Timeout(_) => "timeout",
             PolicyState::Idempotency(_) => "idempotency",
             PolicyState::Partitioned(p) => p.of,
+            PolicyState::AdaptiveBreaker(_) => "circuit_breaker",
         }
     }
 
@@ -215,6 +229,7 @@ impl PolicyState {
                 "timeout" => &resilient_spec::TIMEOUT,
                 _ => &resilient_spec::CIRCUIT_BREAKER,
             },
+            PolicyState::AdaptiveBreaker(_) => &resilient_spec::CIRCUIT_BREAKER,
         }
     }
 }

@@ -43,6 +43,18 @@ pub enum Type {
     Bool,
     /// `"open"`, `"closed"` or `"none"`.
     Force,
+    /// A number from `min` to `max` (both included); `what` says what it is, `example` how to
+    /// write one.
+    Number {
+        /// What the number is, for messages.
+        what: &'static str,
+        /// The least accepted.
+        min: f64,
+        /// The most accepted.
+        max: f64,
+        /// A key written with a value, for messages: `k = 2.0`.
+        example: &'static str,
+    },
 }
 
 /// A message and whether it belongs on the value (as every message here does) or its key.
@@ -108,6 +120,12 @@ impl Type {
                     "unknown force `{other}`; expected one of \"open\", \"closed\", \"none\""
                 )),
                 _ => Err("expected one of \"open\", \"closed\", \"none\"".into()),
+            },
+            Type::Number { what, min, max, example } => match number(value) {
+                Some(n) if n >= min && n <= max => Ok(Setting::Number(n)),
+                _ => {
+                    Err(format!("expected {what}: a number from {min} to {max}, like `{example}`"))
+                }
             },
         }
     }

@@ -2,7 +2,10 @@
 //! that only source code can set, and its metric names. The attribute parser, the configuration
 //! loader and the registry all read these declarations.
 
-pub use crate::kinds::{CIRCUIT_BREAKER, IDEMPOTENT, RETRY, TIMEOUT, check_bounds, check_delays};
+pub use crate::kinds::{
+    ADAPTIVE_KEYS, BINARY_KEYS, CIRCUIT_BREAKER, IDEMPOTENT, RETRY, TIMEOUT,
+    breaker_key_outside_mode, check_bounds, check_delays,
+};
 use crate::suggest;
 use crate::value::{Setting, Type};
 

@@ -26,6 +26,7 @@ pub mod suggest;
 pub mod value;
 
 pub use kind::{
-    CIRCUIT_BREAKER, IDEMPOTENT, KINDS, Key, Kind, RETRY, TIMEOUT, check_bounds, check_delays, kind,
+    ADAPTIVE_KEYS, BINARY_KEYS, CIRCUIT_BREAKER, IDEMPOTENT, KINDS, Key, Kind, RETRY, TIMEOUT,
+    breaker_key_outside_mode, check_bounds, check_delays, kind,
 };
 pub use value::{Backoff, Force, Jitter, Rule, Setting, Type, Value};

@@ -21,3 +21,5 @@ pub const CALL_DURATION_SECONDS: &str = "resilient_call_duration_seconds";
 pub const IDEMPOTENCY_JOINED_TOTAL: &str = "resilient_idempotency_joined_total";
 /// Counter `{policy}`: results dropped before their ttl because the store was full.
 pub const IDEMPOTENCY_EVICTED_TOTAL: &str = "resilient_idempotency_evicted_total";
+/// Gauge `{policy}`: an adaptive breaker's rejection probability now, from 0 to 1.
+pub const THROTTLE_PROBABILITY: &str = "resilient_throttle_probability";

@@ -243,7 +243,9 @@ pub struct ReadmeDoctests;
 #[doc(hidden)]
 pub mod __private {
     pub use resilient_runtime::backoff::{Backoff, Jitter, Schedule};
-    pub use resilient_runtime::breaker::{BreakerSettings, CircuitBreaker};
+    pub use resilient_runtime::breaker::{
+        AdaptiveBreaker, AdaptiveSettings, BreakerSettings, CircuitBreaker,
+    };
     pub use resilient_runtime::cancel::{on_cancel, timed_out};
     pub use resilient_runtime::idempotency::{Idempotency, OnStoreError};
     pub use resilient_runtime::name::default_name;

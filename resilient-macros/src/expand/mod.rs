@@ -15,6 +15,7 @@
 //! }
 //! ```
 
+mod adaptive;
 mod cancel;
 mod impl_block;
 mod marker;

@@ -45,6 +45,8 @@
 //! # }
 //! ```
 
+mod adaptive;
+mod adaptive_window;
 mod guard;
 mod machine;
 mod partition;
@@ -65,6 +67,9 @@ use std::time::Duration;
 use serde::Serialize;
 use tokio::time::Instant;
 
+pub use adaptive::{
+    AdaptiveBreaker, AdaptiveBreakerBuilder, AdaptivePermit, AdaptiveSettings, AdaptiveSnapshot,
+};
 pub use guard::Guarded;
 pub use permit::Permit;
 pub use settings::{BreakerSettings, CircuitBreakerBuilder};

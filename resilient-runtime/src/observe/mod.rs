@@ -16,8 +16,12 @@ pub mod names;
 mod off;
 
 #[cfg(feature = "metrics")]
+pub(crate) use self::metrics::AdaptiveMetrics;
+#[cfg(feature = "metrics")]
 pub use self::metrics::MAX_POLICY_NAMES;
 #[cfg(feature = "metrics")]
 pub(crate) use self::metrics::{BreakerMetrics, IdempotencyMetrics, RetryMetrics, TimeoutMetrics};
+#[cfg(not(feature = "metrics"))]
+pub(crate) use self::off::AdaptiveMetrics;
 #[cfg(not(feature = "metrics"))]
 pub(crate) use self::off::{BreakerMetrics, IdempotencyMetrics, RetryMetrics, TimeoutMetrics};

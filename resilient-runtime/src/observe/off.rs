@@ -71,3 +71,20 @@ impl IdempotencyMetrics {
     #[inline(always)]
     pub(crate) fn evicted(&self, _: u64) {}
 }
+
+#[derive(Debug, Default)]
+pub(crate) struct AdaptiveMetrics;
+
+impl AdaptiveMetrics {
+    pub(crate) fn new(_: &PolicyName) -> Self {
+        Self
+    }
+    #[inline(always)]
+    pub(crate) fn success(&self) {}
+    #[inline(always)]
+    pub(crate) fn failure(&self) {}
+    #[inline(always)]
+    pub(crate) fn rejected(&self) {}
+    #[inline(always)]
+    pub(crate) fn probability(&self, _: f64) {}
+}

@@ -5,7 +5,7 @@ mod idempotent;
 mod retry;
 mod timeout;
 
-pub use circuit_breaker::CIRCUIT_BREAKER;
+pub use circuit_breaker::{ADAPTIVE_KEYS, BINARY_KEYS, CIRCUIT_BREAKER, breaker_key_outside_mode};
 pub use idempotent::IDEMPOTENT;
 pub use retry::{RETRY, check_delays};
 pub use timeout::{TIMEOUT, check_bounds};

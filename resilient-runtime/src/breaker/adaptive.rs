@@ -1,0 +1,607 @@
+//! Adaptive throttling: `#[circuit_breaker(mode = "adaptive")]`.
+//!
+//! Client-side throttling as the Google SRE book describes it (and Envoy's admission control
+//! filter implements it): over a sliding `window`, each call is rejected locally with
+//! probability
+//!
+//! ```text
+//! max(0, (requests − k·accepts) / (requests + 1)), at most max_rejection
+//! ```
+//!
+//! where `requests` are the calls let through to the dependency and `accepts` those that
+//! succeeded. While at least 1/k of the calls succeed nothing is rejected; as the success rate
+//! falls, so does the share of calls let through, but never to zero (`max_rejection`), and
+//! there is no cooldown: as soon as the dependency answers again, the accepts it gives bring the
+//! probability down. Below `min_rps` calls a second in the window nothing is rejected (a single
+//! failure of a rarely called function should not shed half of its next calls).
+//!
+//! Local rejections are not counted as requests (as in Envoy, not as in the book): a rejection
+//! says nothing about the dependency, and counting it would keep the probability up for several
+//! windows after the dependency is back.
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+//! use std::time::Duration;
+//! use resilient_runtime::{Error, breaker::AdaptiveBreaker, error::StoreFailure};
+//!
+//! let throttle = AdaptiveBreaker::builder().name("docs::throttle").window(Duration::from_secs(10)).build();
+//! for _ in 0..50 {
+//!     let _: Result<(), Error> = throttle.call(async { Err(Error::Store(StoreFailure::new("db", "down"))) }).await;
+//! }
+//! assert!(throttle.rejection_probability() > 0.5);
+//! # }
+//! ```
+//!
+//! # Cost
+//!
+//! While nothing is rejected, letting a call through is one atomic load and recording its
+//! success one relaxed atomic add: no clock read, no lock, no random draw. A failure, a
+//! rejection, and every call while the probability is above zero read the clock and take a short
+//! lock on the window.
+
+use std::fmt;
+use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use serde::Serialize;
+use tokio::time::Instant;
+
+use resilient_spec::{Force, Setting};
+
+use super::CircuitState;
+use super::adaptive_window::{Rule, Window};
+use super::window::BUCKETS;
+use crate::config::{self, Live, Tunable, Tuning};
+use crate::error::{CircuitOpen, PolicyName};
+use crate::observe::events;
+use crate::registry::{self, Inspect, PolicySnapshot, PolicyState};
+use crate::{Error, Outcome};
+
+/// The settings of an [`AdaptiveBreaker`], as `#[circuit_breaker(mode = "adaptive", ...)]`
+/// spells them.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct AdaptiveSettings {
+    /// Rejection starts when fewer than `1/k` of the calls in `window` succeed (at least 1).
+    pub k: f64,
+    /// The sliding window requests and accepts are counted in (16 buckets of `window / 16`).
+    pub window: Duration,
+    /// Below this many calls a second in `window`, nothing is rejected.
+    pub min_rps: f64,
+    /// The rejection probability never goes above this (below 1: some calls always go through).
+    pub max_rejection: f64,
+}
+
+impl Default for AdaptiveSettings {
+    /// `k = 2.0` over 30 s, nothing rejected below 1 call a second, at most 90 % rejected.
+    fn default() -> Self {
+        Self { k: 2.0, window: Duration::from_secs(30), min_rps: 1.0, max_rejection: 0.9 }
+    }
+}
+
+impl AdaptiveSettings {
+    fn bucket_nanos(&self) -> u64 {
+        (self.window.as_nanos() / BUCKETS as u128).clamp(1, u128::from(u64::MAX)) as u64
+    }
+
+    fn rule(&self) -> Rule {
+        Rule {
+            k: self.k.max(1.0),
+            min_requests: self.min_rps.max(0.0) * self.window.as_secs_f64(),
+            max_rejection: self.max_rejection.clamp(0.0, 0.99),
+        }
+    }
+
+    fn tuning(&self) -> Tuning {
+        Tuning::new(&resilient_spec::CIRCUIT_BREAKER)
+            .with("window", Setting::Duration(self.window))
+            .with("k", Setting::Number(self.k))
+            .with("min_rps", Setting::Number(self.min_rps))
+            .with("max_rejection", Setting::Number(self.max_rejection))
+    }
+
+    fn from_tuning(t: &Tuning) -> (Self, Override) {
+        let number = |key| t.get(key).number().unwrap_or_default();
+        let settings = Self {
+            k: number("k"),
+            window: t.duration("window"),
+            min_rps: number("min_rps"),
+            max_rejection: number("max_rejection"),
+        };
+        let over = match (t.enabled(), t.get("force")) {
+            (false, _) | (true, Setting::Force(Force::Closed)) => Override::Bypass,
+            (true, Setting::Force(Force::Open)) => Override::Reject,
+            _ => Override::None,
+        };
+        (settings, over)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Override {
+    None,
+    Bypass,
+    Reject,
+}
+
+/// The gate word: the rejection probability in its low 32 bits (in 2⁻³² units), and the
+/// operator's override above. Zero: every call goes through and successes are only counted.
+const FORCED_OPEN: u64 = 1 << 32;
+const BYPASS: u64 = 1 << 33;
+const PROBABILITY: u64 = u32::MAX as u64;
+
+fn to_word(p: f64) -> u64 {
+    if p <= 0.0 { 0 } else { ((p * 4_294_967_296.0) as u64).clamp(1, PROBABILITY) }
+}
+
+fn from_word(word: u64) -> f64 {
+    (word & PROBABILITY) as f64 / 4_294_967_296.0
+}
+
+/// A circuit breaker in adaptive mode: client-side throttling; see the [module](self).
+///
+/// Cheap to clone; clones share the state.
+#[derive(Clone)]
+pub struct AdaptiveBreaker {
+    inner: Arc<AdaptiveInner>,
+}
+
+pub(crate) struct AdaptiveInner {
+    name: PolicyName,
+    inline: Tuning,
+    tuned: Live<Tuned>,
+    gate: AtomicU64,
+    /// Successes counted while the gate was zero, not yet folded into the window.
+    fresh: AtomicU64,
+    window: Mutex<Window>,
+    /// Calls rejected since the breaker was built.
+    rejections: AtomicU64,
+    epoch: Instant,
+    metrics: crate::observe::AdaptiveMetrics,
+}
+
+#[derive(Debug)]
+struct Tuned {
+    settings: AdaptiveSettings,
+    over: Override,
+    tuning: Tuning,
+}
+
+impl AdaptiveBreaker {
+    /// A builder with the defaults of `#[circuit_breaker(mode = "adaptive")]`: see
+    /// [`AdaptiveSettings::default`].
+    pub fn builder() -> AdaptiveBreakerBuilder {
+        AdaptiveBreakerBuilder {
+            name: PolicyName::from("circuit_breaker"),
+            settings: AdaptiveSettings::default(),
+        }
+    }
+
+    /// The breaker's name.
+    pub fn name(&self) -> &str {
+        self.inner.name.as_str()
+    }
+
+    /// The settings in force: as built, with any [configuration](crate::config) applied.
+    pub fn settings(&self) -> &AdaptiveSettings {
+        &self.inner.tuned.get().settings
+    }
+
+    /// The probability that a call starting now is rejected (1 while configuration forces the
+    /// breaker open, 0 while it forces it closed).
+    pub fn rejection_probability(&self) -> f64 {
+        let word = self.inner.gate.load(Ordering::Relaxed);
+        if word & FORCED_OPEN != 0 {
+            1.0
+        } else if word & BYPASS != 0 {
+            0.0
+        } else {
+            from_word(word)
+        }
+    }
+
+    /// Lets one call through, or rejects it with [`Error::CircuitOpen`] (with the rejection
+    /// probability now). While nothing is rejected this is one atomic load.
+    #[inline]
+    pub fn try_acquire(&self) -> Result<AdaptivePermit<'_>, Error> {
+        let inner = &*self.inner;
+        let word = inner.gate.load(Ordering::Relaxed);
+        if word == 0 {
+            return Ok(AdaptivePermit { breaker: inner, ticket: Ticket::Fast, settled: false });
+        }
+        inner.acquire_slow(word)
+    }
+
+    /// Runs `fut` through the breaker; every `Err` counts as a failure. A rejection reaches the
+    /// caller as `E::from(Error::CircuitOpen(..))`, and `fut` is then never polled.
+    pub async fn call<F, T, E>(&self, fut: F) -> Result<T, E>
+    where
+        F: Future<Output = Result<T, E>>,
+        E: From<Error>,
+    {
+        self.call_when(|_: &E| true, fut).await
+    }
+
+    /// Runs `fut` through the breaker; only errors for which `when` is true count as failures,
+    /// others count as neither.
+    pub async fn call_when<F, T, E, W>(&self, when: W, fut: F) -> Result<T, E>
+    where
+        F: Future<Output = Result<T, E>>,
+        E: From<Error>,
+        W: FnOnce(&E) -> bool,
+    {
+        let permit = self.try_acquire()?;
+        let out: Outcome<T, E> = Ok(fut.await);
+        permit.settle(&out, when);
+        match out {
+            Ok(result) => result,
+            Err(rejected) => Err(E::from(rejected)),
+        }
+    }
+
+    /// True while the rejection probability is above zero: the dependency is failing more than
+    /// `1 - 1/k` of the calls, so a retry above this breaker gives up rather than add load.
+    pub fn is_throttling(&self) -> bool {
+        self.rejection_probability() > 0.0
+    }
+}
+
+impl fmt::Debug for AdaptiveBreaker {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AdaptiveBreaker")
+            .field("name", &self.inner.name)
+            .field("rejection_probability", &self.rejection_probability())
+            .field("settings", self.settings())
+            .finish()
+    }
+}
+
+impl fmt::Debug for AdaptiveInner {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AdaptiveInner").field("name", &self.name).finish_non_exhaustive()
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Ticket {
+    /// Let through with the gate at zero: a success is only counted.
+    Fast,
+    /// Let through while throttling: recorded in the window.
+    Counted,
+    /// Let through by `force = "closed"` or `enabled = false`: nothing is recorded.
+    Bypass,
+}
+
+/// A call let through by an [`AdaptiveBreaker`]; settle it with [`success`](Self::success),
+/// [`failure`](Self::failure) or [`settle`](Self::settle). Dropped unsettled (cancelled,
+/// panicked) it records nothing.
+#[must_use = "a permit records nothing unless settled with success() or failure()"]
+#[derive(Debug)]
+pub struct AdaptivePermit<'a> {
+    breaker: &'a AdaptiveInner,
+    ticket: Ticket,
+    settled: bool,
+}
+
+impl AdaptivePermit<'_> {
+    /// The call succeeded: an accept. While nothing is rejected, one relaxed atomic add.
+    #[inline]
+    pub fn success(mut self) {
+        self.settled = true;
+        let b = self.breaker;
+        match self.ticket {
+            Ticket::Fast => {
+                b.fresh.fetch_add(1, Ordering::Relaxed);
+            }
+            Ticket::Counted => b.record(true),
+            Ticket::Bypass => {}
+        }
+        b.metrics.success();
+    }
+
+    /// The call failed: a request without an accept, which may raise the rejection
+    /// probability.
+    pub fn failure(mut self) {
+        self.settled = true;
+        let b = self.breaker;
+        if self.ticket != Ticket::Bypass {
+            b.record(false);
+        }
+        b.metrics.failure();
+    }
+
+    /// Settles the permit by the outcome of a pipeline's inner layers: `Ok(Ok(_))` is a success;
+    /// `Ok(Err(e))` a failure if `when(e)`, else neither; an inner [`Error::Timeout`] a failure;
+    /// any other inner rejection neither.
+    #[inline]
+    pub fn settle<T, E, W>(self, outcome: &Outcome<T, E>, when: W)
+    where
+        W: FnOnce(&E) -> bool,
+    {
+        match outcome {
+            Ok(Ok(_)) => self.success(),
+            Ok(Err(e)) if when(e) => self.failure(),
+            Err(e) if e.is_timeout() => self.failure(),
+            Ok(Err(_)) | Err(_) => {}
+        }
+    }
+}
+
+impl AdaptiveInner {
+    /// Nanoseconds on tokio's clock since the breaker was built.
+    fn now(&self) -> u64 {
+        Instant::now().saturating_duration_since(self.epoch).as_nanos() as u64
+    }
+
+    #[cold]
+    fn acquire_slow(&self, word: u64) -> Result<AdaptivePermit<'_>, Error> {
+        if word & BYPASS != 0 {
+            return Ok(AdaptivePermit { breaker: self, ticket: Ticket::Bypass, settled: false });
+        }
+        let p = if word & FORCED_OPEN != 0 {
+            1.0
+        } else {
+            // The probability may have fallen since it was stored: time passed.
+            self.refresh()
+        };
+        let draw = rand::Rng::next_u32(&mut crate::rng::ThreadLocalRng);
+        if p >= 1.0 || (p > 0.0 && u64::from(draw) < to_word(p)) {
+            self.rejections.fetch_add(1, Ordering::Relaxed);
+            self.metrics.rejected();
+            events::throttle_rejected(&self.name, p);
+            return Err(Error::CircuitOpen(CircuitOpen::new(self.name.clone(), Duration::ZERO)));
+        }
+        Ok(AdaptivePermit { breaker: self, ticket: Ticket::Counted, settled: false })
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Window> {
+        self.window.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Records one answered call and recomputes the probability.
+    fn record(&self, accepted: bool) {
+        let settings = self.tuned.get().settings;
+        let bucket = self.now() / settings.bucket_nanos();
+        let mut window = self.lock();
+        window.fold(self.fresh.swap(0, Ordering::Relaxed), bucket);
+        window.record(accepted, bucket);
+        let p = window.probability(bucket, settings.rule());
+        self.store(p, &window);
+    }
+
+    /// Recomputes the probability for the time now; returns it.
+    fn refresh(&self) -> f64 {
+        let settings = self.tuned.get().settings;
+        let bucket = self.now() / settings.bucket_nanos();
+        let mut window = self.lock();
+        window.fold(self.fresh.swap(0, Ordering::Relaxed), bucket);
+        let p = window.probability(bucket, settings.rule());
+        self.store(p, &window);
+        p
+    }
+
+    /// Stores `p` in the gate (unless an override holds it) while the window's lock is held,
+    /// so stores are ordered; reports crossings.
+    fn store(&self, p: f64, _window: &Window) {
+        let old = self.gate.load(Ordering::Relaxed);
+        if old & (FORCED_OPEN | BYPASS) != 0 {
+            return;
+        }
+        let new = to_word(p);
+        if new != old {
+            self.gate.store(new, Ordering::Relaxed);
+            self.metrics.probability(p);
+            let level = |q: f64| u8::from(q > 0.0) + u8::from(q >= 0.5);
+            let before = from_word(old);
+            if level(before) != level(p) {
+                events::throttle_changed(&self.name, before, p);
+            }
+        }
+    }
+
+    fn apply(&self, settings: AdaptiveSettings, over: Override) {
+        let mut window = self.lock();
+        match over {
+            Override::Bypass => self.gate.store(BYPASS, Ordering::Relaxed),
+            Override::Reject => self.gate.store(FORCED_OPEN, Ordering::Relaxed),
+            Override::None => {
+                self.gate.fetch_and(PROBABILITY, Ordering::Relaxed);
+                let bucket = self.now() / settings.bucket_nanos();
+                window.fold(self.fresh.swap(0, Ordering::Relaxed), bucket);
+                let p = window.probability(bucket, settings.rule());
+                self.store(p, &window);
+            }
+        }
+    }
+}
+
+/// Builds an [`AdaptiveBreaker`]; see [`AdaptiveBreaker::builder`].
+#[derive(Clone, Debug)]
+#[must_use]
+pub struct AdaptiveBreakerBuilder {
+    name: PolicyName,
+    settings: AdaptiveSettings,
+}
+
+impl AdaptiveBreakerBuilder {
+    /// The name the registry and [`Error::CircuitOpen`] use (default `"circuit_breaker"`).
+    pub fn name(mut self, name: impl Into<PolicyName>) -> Self {
+        self.name = name.into();
+        self
+    }
+
+    /// Rejection starts when fewer than `1/k` of the calls succeed (default 2; at least 1).
+    pub fn k(mut self, k: f64) -> Self {
+        self.settings.k = k;
+        self
+    }
+
+    /// The sliding window requests and accepts are counted in (default 30 s).
+    pub fn window(mut self, window: Duration) -> Self {
+        self.settings.window = window;
+        self
+    }
+
+    /// Below this many calls a second in the window nothing is rejected (default 1).
+    pub fn min_rps(mut self, min_rps: f64) -> Self {
+        self.settings.min_rps = min_rps;
+        self
+    }
+
+    /// The highest rejection probability (default 0.9; at most 0.99).
+    pub fn max_rejection(mut self, max_rejection: f64) -> Self {
+        self.settings.max_rejection = max_rejection;
+        self
+    }
+
+    /// Replaces every setting at once.
+    pub fn settings(mut self, settings: AdaptiveSettings) -> Self {
+        self.settings = settings;
+        self
+    }
+
+    /// Builds a breaker of its own and lists it in the [registry](crate::registry).
+    pub fn build(self) -> AdaptiveBreaker {
+        let inline = self.settings.tuning();
+        let inner = Arc::new(AdaptiveInner {
+            metrics: crate::observe::AdaptiveMetrics::new(&self.name),
+            name: self.name,
+            tuned: Live::new(Tuned {
+                settings: self.settings,
+                over: Override::None,
+                tuning: inline.clone(),
+            }),
+            inline,
+            gate: AtomicU64::new(0),
+            fresh: AtomicU64::new(0),
+            window: Mutex::new(Window::new()),
+            rejections: AtomicU64::new(0),
+            epoch: Instant::now(),
+        });
+        config::attach(&inner);
+        let weak: std::sync::Weak<dyn Inspect> = Arc::downgrade(&inner) as _;
+        registry::register(weak);
+        AdaptiveBreaker { inner }
+    }
+
+    /// Returns the breaker registered under this builder's name, building it the first time
+    /// (see [`CircuitBreakerBuilder::build_shared`](super::CircuitBreakerBuilder::build_shared)).
+    pub fn build_shared(self) -> AdaptiveBreaker {
+        let name = self.name.clone();
+        registry::named(name.as_str(), self.settings, |settings| self.settings(settings).build())
+    }
+}
+
+impl Tunable for AdaptiveInner {
+    fn name(&self) -> &str {
+        self.name.as_str()
+    }
+
+    fn inline(&self) -> &Tuning {
+        &self.inline
+    }
+
+    /// The open/closed breaker's keys do not apply: an error naming the mode.
+    fn check(&self, tuning: &Tuning) -> Result<(), String> {
+        refuse_keys(tuning, resilient_spec::BINARY_KEYS, "adaptive")
+    }
+
+    fn retune(&self, tuning: Tuning) {
+        let (settings, over) = AdaptiveSettings::from_tuning(&tuning);
+        self.tuned.set(Tuned { settings, over, tuning });
+        self.apply(settings, over);
+    }
+
+    fn current(&self) -> Tuning {
+        self.tuned.get().tuning.clone()
+    }
+}
+
+/// Refuses configuration that sets one of `keys` (the other mode's) on a breaker of `mode`.
+pub(super) fn refuse_keys(tuning: &Tuning, keys: &[&str], mode: &str) -> Result<(), String> {
+    match keys.iter().find(|key| tuning.source(key) != config::Source::Inline) {
+        Some(key) => Err(resilient_spec::breaker_key_outside_mode(key, mode).unwrap_or_default()),
+        None => Ok(()),
+    }
+}
+
+/// The settings as the registry shows them, without `other` (the other mode's keys).
+pub(super) fn view(tuning: &Tuning, other: &[&str]) -> Vec<config::SettingView> {
+    let mut settings = tuning.view();
+    settings.retain(|s| !other.contains(&s.key));
+    settings
+}
+
+/// An adaptive breaker's state as the registry reports it.
+#[derive(Clone, Debug, Serialize)]
+pub struct AdaptiveSnapshot {
+    /// Always `"adaptive"`: tells this breaker from an open/closed one in serialised snapshots.
+    pub mode: &'static str,
+    /// The settings in force.
+    pub settings: AdaptiveSettings,
+    /// The state configuration imposes (`force`, `enabled = false`), if any.
+    pub forced: Option<CircuitState>,
+    /// The probability that a call starting now is rejected.
+    pub rejection_probability: f64,
+    /// Calls let through to the dependency in the current window.
+    pub requests: u64,
+    /// Of those, the ones that succeeded.
+    pub accepts: u64,
+    /// Calls rejected since the breaker was built.
+    pub rejections: u64,
+}
+
+impl Inspect for AdaptiveInner {
+    fn snapshot(&self) -> PolicySnapshot {
+        let tuned = self.tuned.get();
+        let bucket = self.now() / tuned.settings.bucket_nanos();
+        let (requests, accepts, p) = {
+            let mut window = self.lock();
+            window.fold(self.fresh.swap(0, Ordering::Relaxed), bucket);
+            let (r, a) = window.totals(bucket);
+            (r, a, window.probability(bucket, tuned.settings.rule()))
+        };
+        let forced = match tuned.over {
+            Override::None => None,
+            Override::Bypass => Some(CircuitState::Closed),
+            Override::Reject => Some(CircuitState::Open),
+        };
+        PolicySnapshot {
+            name: self.name.to_string(),
+            settings: view(&tuned.tuning, resilient_spec::BINARY_KEYS),
+            state: PolicyState::AdaptiveBreaker(AdaptiveSnapshot {
+                mode: "adaptive",
+                settings: tuned.settings,
+                forced,
+                rejection_probability: p,
+                requests,
+                accepts,
+                rejections: self.rejections.load(Ordering::Relaxed),
+            }),
+        }
+    }
+}
+
+impl crate::partition::Partition for AdaptiveBreaker {
+    const KIND: &'static str = "circuit_breaker";
+
+    /// While throttling: dropping it would let every call through to a failing dependency.
+    fn pinned(&self) -> bool {
+        self.is_throttling()
+    }
+
+    fn partition_state(&self) -> PolicyState {
+        self.inner.snapshot().state
+    }
+}
+
+impl crate::partition::Tuned for AdaptiveBreaker {
+    fn hooks(&self) -> Option<crate::partition::Hooks<'_>> {
+        Some(crate::partition::Hooks(&*self.inner))
+    }
+}
+
+#[cfg(test)]
+#[path = "adaptive_tests.rs"]
+mod tests;

@@ -1,0 +1,155 @@
+//! `#[circuit_breaker(mode = "adaptive")]`: client-side throttling (Google SRE book).
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering::SeqCst};
+use std::time::Duration;
+
+use resilient::{circuit_breaker, retry, timeout};
+use resilient_tests::AppError;
+use tokio::time::advance;
+
+fn rejected(r: &Result<(), AppError>) -> bool {
+    matches!(r, Err(AppError::Rejected(e)) if e.is_circuit_open())
+}
+
+static DOWN: AtomicBool = AtomicBool::new(false);
+static RUNS: AtomicU32 = AtomicU32::new(0);
+
+#[circuit_breaker(mode = "adaptive", k = 2.0, window = "1s", min_rps = 0.0, name = "adaptive::dep")]
+async fn dep() -> Result<(), AppError> {
+    RUNS.fetch_add(1, SeqCst);
+    if DOWN.load(SeqCst) { Err(AppError::Transient) } else { Ok(()) }
+}
+
+#[tokio::test(start_paused = true)]
+async fn sheds_most_calls_while_failing_never_all_and_recovers_at_once() {
+    resilient::rng::seed(3);
+    for _ in 0..40 {
+        advance(Duration::from_millis(10)).await;
+        dep().await.unwrap();
+    }
+    DOWN.store(true, SeqCst);
+    let before = RUNS.load(SeqCst);
+    let mut shed = 0;
+    for _ in 0..400 {
+        advance(Duration::from_millis(5)).await;
+        shed += u32::from(rejected(&dep().await));
+    }
+    let ran = RUNS.load(SeqCst) - before;
+    assert_eq!(ran + shed, 400);
+    assert!(shed > 250, "most calls shed: {shed}");
+    assert!(ran > 20, "never every call: {ran} went through");
+    let snap = resilient::registry::snapshot();
+    let s = snap.adaptive_breaker("adaptive::dep").unwrap();
+    assert!(s.rejection_probability > 0.8, "{s:?}");
+
+    // Back: no cooldown to wait out; within one window nothing is rejected any more.
+    DOWN.store(false, SeqCst);
+    let mut late_rejections = 0;
+    for i in 0..400 {
+        advance(Duration::from_millis(5)).await;
+        if rejected(&dep().await) && i >= 200 {
+            late_rejections += 1;
+        }
+    }
+    assert_eq!(late_rejections, 0);
+    assert_eq!(
+        resilient::registry::snapshot()
+            .adaptive_breaker("adaptive::dep")
+            .unwrap()
+            .rejection_probability,
+        0.0
+    );
+}
+
+static FLAKY_RUNS: AtomicU32 = AtomicU32::new(0);
+
+/// A retry above an adaptive breaker does not retry while it throttles.
+#[retry(max = 5, backoff = "fixed", base = "10ms", jitter = "none", budget = "off")]
+#[circuit_breaker(mode = "adaptive", window = "10s", min_rps = 0.0)]
+#[timeout("50ms")]
+async fn retried() -> Result<(), AppError> {
+    FLAKY_RUNS.fetch_add(1, SeqCst);
+    Err(AppError::Transient)
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_retry_stops_once_the_breaker_throttles() {
+    // First call: 1 failure in the window → probability 1/2 > 0: no retry after it.
+    assert!(retried().await.is_err());
+    assert_eq!(FLAKY_RUNS.load(SeqCst), 1, "the retry gave up against a throttling breaker");
+}
+
+static TIMEOUTS: AtomicU32 = AtomicU32::new(0);
+
+/// Timeouts of the layer inside count as failures.
+#[circuit_breaker(mode = "adaptive", window = "10s", min_rps = 0.0, max_rejection = 0.5)]
+#[timeout("10ms")]
+async fn hangs() -> Result<(), AppError> {
+    TIMEOUTS.fetch_add(1, SeqCst);
+    std::future::pending().await
+}
+
+#[tokio::test(start_paused = true)]
+async fn inner_timeouts_count_as_failures() {
+    resilient::rng::seed(4);
+    let mut shed = 0;
+    for _ in 0..200 {
+        shed += u32::from(rejected(&hangs().await));
+    }
+    assert!(shed > 50 && shed < 150, "about half shed at max_rejection = 0.5: {shed}");
+}
+
+/// One throttle per host.
+static HOSTS_DOWN: Mutex<Vec<&'static str>> = Mutex::new(Vec::new());
+
+struct Client {
+    host: &'static str,
+}
+
+#[circuit_breaker(mode = "adaptive", window = "1s", min_rps = 0.0, per = self.host)]
+impl Client {
+    async fn get(&self) -> Result<(), AppError> {
+        if HOSTS_DOWN.lock().unwrap().contains(&self.host) {
+            Err(AppError::Transient)
+        } else {
+            Ok(())
+        }
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn per_key_and_on_impl_blocks() {
+    resilient::rng::seed(5);
+    HOSTS_DOWN.lock().unwrap().push("a");
+    let (a, b) = (Client { host: "a" }, Client { host: "b" });
+    let mut shed_a = 0;
+    for _ in 0..200 {
+        shed_a += u32::from(rejected(&a.get().await));
+        assert!(b.get().await.is_ok(), "another host, another throttle");
+    }
+    assert!(shed_a > 100, "{shed_a}");
+    let snap = resilient::registry::snapshot();
+    let parts =
+        snap.partitions("adaptive_breaker::Client::get", "circuit_breaker").expect("listed once");
+    assert_eq!(parts.live, 2);
+}
+
+#[circuit_breaker(mode = "adaptive", name = "adaptive::configured")]
+async fn configured() -> Result<(), AppError> {
+    Ok(())
+}
+
+#[tokio::test]
+async fn configuration_addresses_it_as_a_circuit_breaker() {
+    configured().await.unwrap();
+    let table = "[\"adaptive::configured\".circuit_breaker]";
+    resilient::config::apply(&format!("{table}\nmax_rejection = 0.5\nforce = \"open\"")).unwrap();
+    let snap = resilient::registry::snapshot();
+    assert_eq!(snap.adaptive_breaker("adaptive::configured").unwrap().settings.max_rejection, 0.5);
+    assert!(rejected(&configured().await), "forced open");
+    let err = resilient::config::apply(&format!("{table}\nthreshold = 3")).unwrap_err().to_string();
+    assert!(err.contains("`threshold` does not apply") && err.contains("adaptive"), "{err}");
+    resilient::config::apply(&format!("{table}\nforce = \"none\"")).unwrap();
+    assert!(configured().await.is_ok());
+}
