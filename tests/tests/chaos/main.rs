@@ -87,6 +87,7 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 mod client;
 mod downstream;
 mod load;
+mod modes;
 mod per_host;
 
 use client::*;
