@@ -153,3 +153,32 @@ async fn configuration_addresses_it_as_a_circuit_breaker() {
     resilient::config::apply(&format!("{table}\nforce = \"none\"")).unwrap();
     assert!(configured().await.is_ok());
 }
+
+/// A timeout the adaptive limit is still learning (below its `max`) is not a breaker failure;
+/// one at `max` is. Both modes.
+#[circuit_breaker(threshold = 1, cooldown = "10s", name = "learning::binary")]
+#[timeout("p99*2", initial = "100ms", min = "10ms", max = "1s", warmup = 1, window = "10s")]
+async fn learning(delay: Duration) -> Result<(), AppError> {
+    tokio::time::sleep(delay).await;
+    Ok(())
+}
+
+#[tokio::test(start_paused = true)]
+async fn timeouts_below_the_adaptive_max_do_not_open_the_breaker() {
+    for _ in 0..20 {
+        learning(Duration::from_millis(5)).await.unwrap();
+    }
+    // Ten times slower: cut at the learned limit, which rises; the breaker stays closed.
+    let slow = learning(Duration::from_millis(50)).await;
+    assert!(matches!(&slow, Err(AppError::Rejected(e)) if e.is_timeout()), "{slow:?}");
+    let snap = resilient::registry::snapshot();
+    assert_eq!(snap.breaker("learning::binary").unwrap().failures, 0);
+    // A hang: the limit climbs to `max`, and the timeout there opens the breaker.
+    let mut calls = 0;
+    while !rejected(&learning(Duration::from_secs(3600)).await) {
+        calls += 1;
+        assert!(calls < 100, "the breaker never opened");
+    }
+    let snap = resilient::registry::snapshot();
+    assert_eq!(snap.breaker("learning::binary").unwrap().opened, 1);
+}

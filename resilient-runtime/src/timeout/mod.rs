@@ -332,7 +332,9 @@ impl Inner {
         }
         self.metrics.timed_out(applied);
         events::timeout_fired(&self.name, applied, call.own);
-        Error::Timeout(Elapsed::new(self.name.clone(), applied))
+        let learning =
+            call.adaptive.is_some() && call.own && applied < self.tuned.get().settings.max;
+        Error::Timeout(Elapsed::new(self.name.clone(), applied).learning(learning))
     }
 
     fn timeout_snapshot(&self, refresh: bool) -> TimeoutSnapshot {

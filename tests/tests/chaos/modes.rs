@@ -397,10 +397,12 @@ fn breaker_modes_side_by_side_on_the_demo_schedule() {
         assert!(f.outage_load * 2.0 < plain.outage_load, "{f:?} sheds less than half");
         assert!(f.outage_load > 0.0, "{f:?}: the adaptive breaker lets some calls through");
     }
-    // No cooldown to wait out: back sooner than the binary breaker, and over the short window
-    // it answers at least as many calls as the plain client.
+    // No cooldown to wait out: over the short window, back sooner than the binary breaker and
+    // answering at least as many calls as the plain client.
     let back = |f: &Figures| f.back_after;
-    assert!(back(adaptive) < back(binary) && back(short) < back(adaptive), "{figures:?}");
+    assert!(back(short) < back(binary), "{figures:?}");
     assert!(short.answered >= plain.answered, "{short:?} against {plain:?}");
-    assert!(binary.answered < plain.answered, "the issue's finding, reproduced: {binary:?}");
+    // A timeout the adaptive limit is still learning no longer re-opens the binary breaker: it is
+    // back after its cooldown and one slow call (it took 1030 ms when such timeouts counted).
+    assert!(back(binary) <= Duration::from_millis(500 + 150), "{binary:?}");
 }
