@@ -208,7 +208,7 @@ impl AdaptiveBreaker {
         let inner = &*self.inner;
         let word = inner.gate.load(Ordering::Relaxed);
         if word == 0 {
-            return Ok(AdaptivePermit { breaker: inner, ticket: Ticket::Fast, settled: false });
+            return Ok(AdaptivePermit { breaker: inner, ticket: Ticket::Fast });
         }
         inner.acquire_slow(word)
     }
@@ -281,14 +281,12 @@ enum Ticket {
 pub struct AdaptivePermit<'a> {
     breaker: &'a AdaptiveInner,
     ticket: Ticket,
-    settled: bool,
 }
 
 impl AdaptivePermit<'_> {
     /// The call succeeded: an accept. While nothing is rejected, one relaxed atomic add.
     #[inline]
-    pub fn success(mut self) {
-        self.settled = true;
+    pub fn success(self) {
         let b = self.breaker;
         match self.ticket {
             Ticket::Fast => {
@@ -302,8 +300,7 @@ impl AdaptivePermit<'_> {
 
     /// The call failed: a request without an accept, which may raise the rejection
     /// probability.
-    pub fn failure(mut self) {
-        self.settled = true;
+    pub fn failure(self) {
         let b = self.breaker;
         if self.ticket != Ticket::Bypass {
             b.record(false);
@@ -340,7 +337,7 @@ impl AdaptiveInner {
     #[cold]
     fn acquire_slow(&self, word: u64) -> Result<AdaptivePermit<'_>, Error> {
         if word & BYPASS != 0 {
-            return Ok(AdaptivePermit { breaker: self, ticket: Ticket::Bypass, settled: false });
+            return Ok(AdaptivePermit { breaker: self, ticket: Ticket::Bypass });
         }
         let p = if word & FORCED_OPEN != 0 {
             1.0
@@ -355,7 +352,7 @@ impl AdaptiveInner {
             events::throttle_rejected(&self.name, p);
             return Err(Error::CircuitOpen(CircuitOpen::new(self.name.clone(), Duration::ZERO)));
         }
-        Ok(AdaptivePermit { breaker: self, ticket: Ticket::Counted, settled: false })
+        Ok(AdaptivePermit { breaker: self, ticket: Ticket::Counted })
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Window> {

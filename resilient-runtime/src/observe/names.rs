@@ -144,4 +144,10 @@ pub const METRICS: &[Metric] = &[
         labels: &[POLICY],
         help: "Idempotency results dropped before their ttl because the store was full.",
     },
+    Metric {
+        name: THROTTLE_PROBABILITY,
+        ty: MetricType::Gauge,
+        labels: &[POLICY],
+        help: "An adaptive circuit breaker's rejection probability now, from 0 to 1.",
+    },
 ];
