@@ -182,3 +182,39 @@ async fn timeouts_below_the_adaptive_max_do_not_open_the_breaker() {
     let snap = resilient::registry::snapshot();
     assert_eq!(snap.breaker("learning::binary").unwrap().opened, 1);
 }
+
+#[circuit_breaker(mode = "adaptive", window = "10s", min_rps = 0.0, name = "adaptive::metered")]
+async fn metered(fail: bool) -> Result<(), AppError> {
+    if fail { Err(AppError::Transient) } else { Ok(()) }
+}
+
+/// Calls by outcome (kind `circuit_breaker`) and the rejection probability as a gauge; no
+/// open/closed state gauge.
+#[tokio::test(start_paused = true)]
+async fn metrics_count_outcomes_and_follow_the_probability() {
+    resilient::rng::seed(6);
+    let recorder = metrics_exporter_prometheus::PrometheusBuilder::new().build_recorder();
+    let _local = metrics::set_default_local_recorder(&recorder);
+    metered(false).await.unwrap();
+    let mut rejections = 0;
+    for _ in 0..50 {
+        rejections += u32::from(rejected(&metered(true).await));
+    }
+    let text = recorder.handle().render();
+    let value = |series: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(series)?.trim().parse::<f64>().ok())
+            .unwrap_or_else(|| panic!("no {series} in\n{text}"))
+    };
+    let calls = |outcome: &str| {
+        value(&format!(
+            r#"resilient_calls_total{{policy="adaptive::metered",kind="circuit_breaker",outcome="{outcome}"}}"#
+        ))
+    };
+    assert_eq!(calls("success"), 1.0);
+    assert_eq!(calls("rejected"), f64::from(rejections));
+    assert_eq!(calls("failure"), f64::from(50 - rejections));
+    let p = value(r#"resilient_throttle_probability{policy="adaptive::metered"}"#);
+    assert!(p > 0.5 && p <= 0.9, "{p}");
+    assert!(!text.contains(r#"resilient_circuit_state{policy="adaptive::metered"}"#));
+}
