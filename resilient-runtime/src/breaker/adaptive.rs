@@ -1,43 +1,4 @@
-//! Adaptive throttling: `#[circuit_breaker(mode = "adaptive")]`.
-//!
-//! Client-side throttling as the Google SRE book describes it (and Envoy's admission control
-//! filter implements it): over a sliding `window`, each call is rejected locally with
-//! probability
-//!
-//! ```text
-//! max(0, (requests − k·accepts) / (requests + 1)), at most max_rejection
-//! ```
-//!
-//! where `requests` are the calls let through to the dependency and `accepts` those that
-//! succeeded. While at least 1/k of the calls succeed nothing is rejected; as the success rate
-//! falls, so does the share of calls let through, but never to zero (`max_rejection`), and
-//! there is no cooldown: as soon as the dependency answers again, the accepts it gives bring the
-//! probability down. Below `min_rps` calls a second in the window nothing is rejected (a single
-//! failure of a rarely called function should not shed half of its next calls).
-//!
-//! Local rejections are not counted as requests (as in Envoy, not as in the book): a rejection
-//! says nothing about the dependency, and counting it would keep the probability up for several
-//! windows after the dependency is back.
-//!
-//! ```
-//! # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
-//! use std::time::Duration;
-//! use resilient_runtime::{Error, breaker::AdaptiveBreaker, error::StoreFailure};
-//!
-//! let throttle = AdaptiveBreaker::builder().name("docs::throttle").window(Duration::from_secs(10)).build();
-//! for _ in 0..50 {
-//!     let _: Result<(), Error> = throttle.call(async { Err(Error::Store(StoreFailure::new("db", "down"))) }).await;
-//! }
-//! assert!(throttle.rejection_probability() > 0.5);
-//! # }
-//! ```
-//!
-//! # Cost
-//!
-//! While nothing is rejected, letting a call through is one atomic load and recording its
-//! success one relaxed atomic add: no clock read, no lock, no random draw. A failure, a
-//! rejection, and every call while the probability is above zero read the clock and take a short
-//! lock on the window.
+//! Adaptive throttling: `#[circuit_breaker(mode = "adaptive")]`; see [`AdaptiveBreaker`].
 
 use std::fmt;
 use std::future::Future;
@@ -139,7 +100,46 @@ fn from_word(word: u64) -> f64 {
     (word & PROBABILITY) as f64 / 4_294_967_296.0
 }
 
-/// A circuit breaker in adaptive mode: client-side throttling; see the [module](self).
+/// A circuit breaker in adaptive mode (`#[circuit_breaker(mode = "adaptive")]`).
+///
+/// Client-side throttling as the Google SRE book describes it (and Envoy's admission control
+/// filter implements it): over a sliding `window`, each call is rejected locally with
+/// probability
+///
+/// ```text
+/// max(0, (requests − k·accepts) / (requests + 1)), at most max_rejection
+/// ```
+///
+/// where `requests` are the calls let through to the dependency and `accepts` those that
+/// succeeded. While at least 1/k of the calls succeed nothing is rejected; as the success rate
+/// falls, so does the share of calls let through, but never to zero (`max_rejection`), and
+/// there is no cooldown: as soon as the dependency answers again, the accepts it gives bring the
+/// probability down. Below `min_rps` calls a second in the window nothing is rejected (a single
+/// failure of a rarely called function should not shed half of its next calls).
+///
+/// Local rejections are not counted as requests (as in Envoy, not as in the book): a rejection
+/// says nothing about the dependency, and counting it would keep the probability up for several
+/// windows after the dependency is back.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+/// use std::time::Duration;
+/// use resilient_runtime::{Error, breaker::AdaptiveBreaker, error::StoreFailure};
+///
+/// let throttle = AdaptiveBreaker::builder().name("docs::throttle").window(Duration::from_secs(10)).build();
+/// for _ in 0..50 {
+///     let _: Result<(), Error> = throttle.call(async { Err(Error::Store(StoreFailure::new("db", "down"))) }).await;
+/// }
+/// assert!(throttle.rejection_probability() > 0.5);
+/// # }
+/// ```
+///
+/// # Cost
+///
+/// While nothing is rejected, letting a call through is one atomic load and recording its
+/// success one relaxed atomic add: no clock read, no lock, no random draw. A failure, a
+/// rejection, and every call while the probability is above zero read the clock and take a short
+/// lock on the window.
 ///
 /// Cheap to clone; clones share the state.
 #[derive(Clone)]
