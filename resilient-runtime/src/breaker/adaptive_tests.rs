@@ -2,6 +2,7 @@ use std::time::Duration;
 
 use super::*;
 use crate::error::StoreFailure;
+use crate::registry::{Inspect, PolicyState};
 
 fn failing() -> Result<(), Error> {
     Err(Error::Store(StoreFailure::new("dep", "down")))
