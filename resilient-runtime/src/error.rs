@@ -56,10 +56,10 @@ impl Elapsed {
         Self { policy: policy.into(), after, learning: false }
     }
 
-    /// The limit was an adaptive one below its `max`: the call was slower than the function has
-    /// lately been, and its censored sample raises the limit (a latency shift the timeout is
-    /// learning). Circuit breakers do not count such a timeout as a failure; one at `max`, or
-    /// of a fixed timeout, they do.
+    /// The limit was an adaptive one, learned (warm-up over) and below its `max`: the call was
+    /// slower than the function has lately been, and its censored sample raises the limit (a
+    /// latency shift the timeout is learning). Circuit breakers do not count such a timeout as a
+    /// failure; one at `max`, at `initial` during the warm-up, or of a fixed timeout, they do.
     pub fn is_learning(&self) -> bool {
         self.learning
     }

@@ -218,3 +218,17 @@ async fn metrics_count_outcomes_and_follow_the_probability() {
     assert!(p > 0.5 && p <= 0.9, "{p}");
     assert!(!text.contains(r#"resilient_circuit_state{policy="adaptive::metered"}"#));
 }
+
+/// During the warm-up the limit is `initial`, the user's own choice: its timeouts count.
+#[circuit_breaker(threshold = 2, cooldown = "10s", name = "learning::cold")]
+#[timeout("p99*2", initial = "100ms", max = "1s", warmup = 50)]
+async fn cold_hang() -> Result<(), AppError> {
+    std::future::pending().await
+}
+
+#[tokio::test(start_paused = true)]
+async fn timeouts_at_the_initial_limit_count() {
+    assert!(cold_hang().await.is_err());
+    assert!(cold_hang().await.is_err());
+    assert!(rejected(&cold_hang().await), "two timeouts at `initial` opened the breaker");
+}
