@@ -50,12 +50,26 @@ impl CircuitOpen {
 pub struct Elapsed {
     pub(crate) policy: PolicyName,
     pub(crate) after: Duration,
+    pub(crate) learning: bool,
 }
 
 impl Elapsed {
     /// Builds the details: the timeout's name and the duration that applied.
     pub fn new(policy: impl Into<PolicyName>, after: Duration) -> Self {
-        Self { policy: policy.into(), after }
+        Self { policy: policy.into(), after, learning: false }
+    }
+
+    /// The limit was an adaptive one, learned (warm-up over) and below its `max`: the call was
+    /// slower than the function has lately been, and its censored sample raises the limit (a
+    /// latency shift the timeout is learning). Circuit breakers do not count such a timeout as a
+    /// failure; one at `max`, at `initial` during the warm-up, or of a fixed timeout, they do.
+    pub fn is_learning(&self) -> bool {
+        self.learning
+    }
+
+    pub(crate) fn learning(mut self, learning: bool) -> Self {
+        self.learning = learning;
+        self
     }
 
     /// The time limit that applied to the call (the smaller of its own and the caller's deadline).

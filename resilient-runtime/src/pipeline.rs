@@ -170,11 +170,46 @@ where
     }
 }
 
-/// True while `breaker` is open (cooldown not over): a retry above it gives up rather than sleep
-/// against it.
+/// True while `breaker` is open (cooldown not over), or, for an adaptive breaker, throttling
+/// (rejecting some calls): a retry above it gives up rather than sleep against it.
 #[inline]
-pub fn circuit_open(breaker: &crate::breaker::CircuitBreaker) -> bool {
-    breaker.state() == crate::breaker::CircuitState::Open
+pub fn circuit_open<B: OpenCircuit>(breaker: &B) -> bool {
+    breaker.circuit_open()
+}
+
+/// A breaker a retry above asks before sleeping: see [`circuit_open`].
+pub trait OpenCircuit {
+    /// True while another attempt now would be turned away, or add load to a failing
+    /// dependency the breaker is shedding.
+    fn circuit_open(&self) -> bool;
+}
+
+impl OpenCircuit for crate::breaker::CircuitBreaker {
+    #[inline]
+    fn circuit_open(&self) -> bool {
+        self.state() == crate::breaker::CircuitState::Open
+    }
+}
+
+impl<T: OpenCircuit + ?Sized> OpenCircuit for &T {
+    #[inline]
+    fn circuit_open(&self) -> bool {
+        (**self).circuit_open()
+    }
+}
+
+impl<T: OpenCircuit, F: FnOnce() -> T> OpenCircuit for std::sync::LazyLock<T, F> {
+    #[inline]
+    fn circuit_open(&self) -> bool {
+        (**self).circuit_open()
+    }
+}
+
+impl OpenCircuit for crate::breaker::AdaptiveBreaker {
+    #[inline]
+    fn circuit_open(&self) -> bool {
+        self.is_throttling()
+    }
 }
 
 /// An owned argument reused across attempts: cloned for every attempt but the last, which gets

@@ -65,6 +65,15 @@ impl Snapshot {
         })
     }
 
+    /// The adaptive circuit breaker (`mode = "adaptive"`) with this name; `None` if there is
+    /// none or more than one.
+    pub fn adaptive_breaker(&self, name: &str) -> Option<&crate::breaker::AdaptiveSnapshot> {
+        self.find(name, |s| match s {
+            PolicyState::AdaptiveBreaker(b) => Some(b),
+            _ => None,
+        })
+    }
+
     /// The timeout with this name; `None` if there is none or more than one.
     pub fn timeout(&self, name: &str) -> Option<&crate::timeout::TimeoutSnapshot> {
         self.find(name, |s| match s {
@@ -218,6 +227,10 @@ pub enum PolicyState {
     Fallback(crate::fallback::FallbackSnapshot),
     /// A hedging policy.
     Hedge(crate::hedge::HedgeSnapshot),
+    /// A circuit breaker in adaptive mode (`mode = "adaptive"`): serialised with the kind
+    /// `circuit_breaker` and `"mode": "adaptive"`.
+    #[serde(rename = "circuit_breaker")]
+    AdaptiveBreaker(crate::breaker::AdaptiveSnapshot),
 }
 
 impl PolicyState {
@@ -233,6 +246,7 @@ impl PolicyState {
             PolicyState::Bulkhead(_) => "bulkhead",
             PolicyState::Fallback(_) => "fallback",
             PolicyState::Hedge(_) => "hedge",
+            PolicyState::AdaptiveBreaker(_) => "circuit_breaker",
         }
     }
 
@@ -253,6 +267,7 @@ impl PolicyState {
             PolicyState::Bulkhead(_) => &resilient_spec::BULKHEAD,
             PolicyState::Fallback(_) => &resilient_spec::FALLBACK,
             PolicyState::Hedge(_) => &resilient_spec::HEDGE,
+            PolicyState::AdaptiveBreaker(_) => &resilient_spec::CIRCUIT_BREAKER,
         }
     }
 }

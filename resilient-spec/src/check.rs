@@ -47,6 +47,18 @@ pub enum Type {
     Limit,
     /// When a hedge starts: a duration or `"pNN"` (see [`after`](crate::value::after)).
     After,
+    /// A number from `min` to `max` (both included); `what` says what it is, `example` how to
+    /// write one.
+    Number {
+        /// What the number is, for messages.
+        what: &'static str,
+        /// The least accepted.
+        min: f64,
+        /// The most accepted.
+        max: f64,
+        /// A key written with a value, for messages: `k = 2.0`.
+        example: &'static str,
+    },
 }
 
 /// A message and whether it belongs on the value (as every message here does) or its key.
@@ -115,6 +127,12 @@ impl Type {
             },
             Type::Limit => limit(value),
             Type::After => crate::kinds::after(value).map(Setting::After),
+            Type::Number { what, min, max, example } => match number(value) {
+                Some(n) if n >= min && n <= max => Ok(Setting::Number(n)),
+                _ => {
+                    Err(format!("expected {what}: a number from {min} to {max}, like `{example}`"))
+                }
+            },
         }
     }
 }

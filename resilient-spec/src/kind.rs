@@ -4,8 +4,11 @@
 
 pub use crate::kinds::FALLBACK;
 pub use crate::kinds::HEDGE;
+pub use crate::kinds::{
+    ADAPTIVE_KEYS, BINARY_KEYS, CIRCUIT_BREAKER, IDEMPOTENT, RETRY, TIMEOUT,
+    breaker_key_outside_mode, check_bounds, check_delays,
+};
 pub use crate::kinds::{BULKHEAD, check_adaptive};
-pub use crate::kinds::{CIRCUIT_BREAKER, IDEMPOTENT, RETRY, TIMEOUT, check_bounds, check_delays};
 use crate::suggest;
 use crate::value::{Setting, Type};
 

@@ -31,3 +31,5 @@ pub const BULKHEAD_LIMIT: &str = "resilient_bulkhead_limit";
 pub const HEDGES_TOTAL: &str = "resilient_hedges_total";
 /// Counter `{policy}`: calls a hedge answered (an attempt other than the first won).
 pub const HEDGES_WON_TOTAL: &str = "resilient_hedges_won_total";
+/// Gauge `{policy}`: an adaptive breaker's rejection probability now, from 0 to 1.
+pub const THROTTLE_PROBABILITY: &str = "resilient_throttle_probability";

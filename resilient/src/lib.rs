@@ -150,6 +150,24 @@ pub use resilient_macros::retry;
 /// `probes` (default 1), `failure_rate` with `min_calls` (alternative trip rule), `when`, `name`
 /// (functions naming the same breaker share it), `per` with `max_partitions` (a breaker per
 /// value, such as per server address: see [`partition`]).
+///
+/// `mode = "adaptive"` replaces the state machine with client-side throttling (Google SRE
+/// book): each call is rejected with probability max(0, (requests − k·accepts) / (requests + 1))
+/// over `window`, at most `max_rejection`; no cooldown. Keys: `k` (default 2.0), `window`,
+/// `min_rps` (default 1.0: below it nothing is rejected), `max_rejection` (default 0.9), `when`,
+/// `name`, `per`; the open/closed keys are compile errors there. See
+/// [`runtime::breaker::AdaptiveBreaker`].
+///
+/// ```
+/// # #[derive(Debug)] enum DbError { Down, Rejected(resilient::Error) }
+/// # impl From<resilient::Error> for DbError {
+/// #     fn from(e: resilient::Error) -> Self { DbError::Rejected(e) }
+/// # }
+/// #[resilient::circuit_breaker(mode = "adaptive", k = 2.0, window = "60s")]
+/// async fn search() -> Result<u32, DbError> {
+///     Ok(7)
+/// }
+/// ```
 #[doc(inline)]
 pub use resilient_macros::circuit_breaker;
 
@@ -385,7 +403,9 @@ pub struct ReadmeDoctests;
 #[doc(hidden)]
 pub mod __private {
     pub use resilient_runtime::backoff::{Backoff, Jitter, Schedule};
-    pub use resilient_runtime::breaker::{BreakerSettings, CircuitBreaker};
+    pub use resilient_runtime::breaker::{
+        AdaptiveBreaker, AdaptiveSettings, BreakerSettings, CircuitBreaker,
+    };
     pub use resilient_runtime::bulkhead::{Bulkhead, BulkheadSettings, Limit as BulkheadLimit};
     pub use resilient_runtime::cancel::{on_cancel, timed_out};
     pub use resilient_runtime::fallback::{Fallback, FallbackOutput, SyncFallbackOutput, Taken};

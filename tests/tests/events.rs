@@ -348,3 +348,31 @@ async fn a_fallback_answer_is_an_event_that_hides_the_error() {
     assert!(used[1].field("error").contains("circuit"), "{:?}", used[1]);
     assert!(!used[0].field("error").contains("Permanent"));
 }
+
+#[circuit_breaker(mode = "adaptive", window = "10s", min_rps = 0.0, name = "ev::throttle")]
+async fn throttled(fail: bool) -> Result<(), AppError> {
+    if fail { Err(AppError::Transient) } else { Ok(()) }
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_adaptive_breaker_reports_rejections_and_probability_crossings() {
+    let recorder = Recorder::default();
+    let _guard = tracing::subscriber::set_default(recorder.clone());
+    resilient::rng::seed(8);
+    for _ in 0..40 {
+        let _ = throttled(true).await;
+    }
+    let started = recorder.with_message("circuit breaker (adaptive): rejecting");
+    assert!(!started.is_empty(), "{:#?}", recorder.events());
+    assert_eq!(started[0].level, Level::WARN);
+    assert_eq!(started[0].field("kind"), "circuit_breaker");
+    assert_eq!(started[0].field("policy"), "ev::throttle");
+    let rejected = recorder.with_message("circuit breaker (adaptive): call rejected");
+    assert!(!rejected.is_empty() && rejected.iter().all(|e| e.level == Level::DEBUG));
+    // Back: the probability falls to zero, an `info` event.
+    for _ in 0..400 {
+        let _ = throttled(false).await;
+    }
+    let stopped = recorder.with_message("rejecting 0 % of calls");
+    assert!(stopped.iter().any(|e| e.level == Level::INFO), "{:#?}", recorder.events());
+}

@@ -6,7 +6,7 @@ use syn::{Expr, LitStr};
 
 use resilient_spec::CIRCUIT_BREAKER;
 
-use super::{Arg, Keys, Per, PerKeys, duration, policy_name, setting};
+use super::{Arg, Keys, Per, PerKeys, duration, lit_str, policy_name, setting};
 use crate::errors::Errors;
 
 /// The keys given; the others keep the runtime's defaults (`BreakerSettings::default()`).
@@ -21,6 +21,11 @@ pub(crate) struct CircuitBreakerArgs {
     pub(crate) name: Option<LitStr>,
     /// `per = expr`: one breaker per distinct value.
     pub(crate) per: Option<Per>,
+    /// `mode = "adaptive"`: client-side throttling instead of the open/closed state machine.
+    pub(crate) adaptive: bool,
+    pub(crate) k: Option<f64>,
+    pub(crate) min_rps: Option<f64>,
+    pub(crate) max_rejection: Option<f64>,
 }
 
 const VALID: &[&str] = &[
@@ -34,6 +39,10 @@ const VALID: &[&str] = &[
     "name",
     "per",
     "max_partitions",
+    "mode",
+    "k",
+    "min_rps",
+    "max_rejection",
 ];
 const RENAMED: &[(&str, &str)] = &[
     ("failure_threshold", "use `threshold`: failures within `window` that open the circuit"),
@@ -50,6 +59,13 @@ const RENAMED: &[(&str, &str)] = &[
     ("half_open_calls", "use `probes`: calls let through while half-open"),
     ("minimum_calls", "use `min_calls`"),
     ("rate", "use `failure_rate`, a fraction in (0, 1]"),
+    (
+        "sr_threshold",
+        "use `k` (= 1 / the success rate below which calls are rejected) with `mode = \"adaptive\"`",
+    ),
+    ("rps_threshold", "use `min_rps` with `mode = \"adaptive\"`"),
+    ("max_rejection_probability", "use `max_rejection` with `mode = \"adaptive\"`"),
+    ("max_reject_probability", "use `max_rejection` with `mode = \"adaptive\"`"),
 ];
 
 impl CircuitBreakerArgs {
@@ -64,11 +80,42 @@ impl CircuitBreakerArgs {
             when: None,
             name: None,
             per: None,
+            adaptive: false,
+            k: None,
+            min_rps: None,
+            max_rejection: None,
         };
         let mut keys = Keys::new("circuit_breaker", VALID, RENAMED);
         let mut per = PerKeys::default();
         let (mut threshold_key, mut rate_key, mut min_calls_key) = (None, None, None);
-        for (name, key, value) in keys.accepted(args, errors) {
+        let accepted = keys.accepted(args, errors);
+        // The mode first: it decides which keys apply.
+        let mut mode_key = None;
+        for (name, key, value) in &accepted {
+            if name == "mode" {
+                match mode(value) {
+                    Ok(adaptive) => out.adaptive = adaptive,
+                    Err(e) => errors.push(e),
+                }
+                mode_key = Some(key.clone());
+            }
+        }
+        let this_mode = if out.adaptive { "adaptive" } else { "binary" };
+        for (name, key, value) in accepted {
+            if name == "mode" {
+                continue;
+            }
+            if let Some(why) = resilient_spec::breaker_key_outside_mode(&name, this_mode) {
+                let advice = match (&mode_key, out.adaptive) {
+                    (_, true) => "; remove it",
+                    (Some(_), false) => "; remove it, or write `mode = \"adaptive\"`",
+                    (None, false) => {
+                        "; add `mode = \"adaptive\"` to throttle adaptively, or remove it"
+                    }
+                };
+                errors.error(&key, format!("{why}{advice}"));
+                continue;
+            }
             if let Some(parsed) = per.take(&name, &key, &value) {
                 if let Err(e) = parsed {
                     errors.push(e);
@@ -100,6 +147,12 @@ impl CircuitBreakerArgs {
                     Ok(())
                 }
                 "name" => policy_name(&value).map(|n| out.name = Some(n)),
+                "k" => setting(&CIRCUIT_BREAKER, "k", &value).map(|v| out.k = v.number()),
+                "min_rps" => {
+                    setting(&CIRCUIT_BREAKER, "min_rps", &value).map(|v| out.min_rps = v.number())
+                }
+                "max_rejection" => setting(&CIRCUIT_BREAKER, "max_rejection", &value)
+                    .map(|v| out.max_rejection = v.number()),
                 _ => unreachable!("every valid key is handled"),
             };
             if let Err(e) = parsed {
@@ -114,5 +167,19 @@ impl CircuitBreakerArgs {
             errors.error(m, "`min_calls` only applies with `failure_rate`; add `failure_rate = 0.5` (say) or remove it");
         }
         out
+    }
+}
+
+/// `mode = "binary"` (the open/closed state machine, the default) or `"adaptive"`: true for
+/// adaptive.
+fn mode(value: &Expr) -> syn::Result<bool> {
+    const EXPECTED: &str = "`mode = \"adaptive\"` (client-side throttling) or `mode = \"binary\"` (open/closed, the default)";
+    let lit = lit_str(value, EXPECTED)?;
+    match lit.value().as_str() {
+        "adaptive" => Ok(true),
+        "binary" => Ok(false),
+        other => {
+            Err(syn::Error::new(lit.span(), format!("unknown mode `{other}`; write {EXPECTED}")))
+        }
     }
 }

@@ -15,6 +15,7 @@
 //! }
 //! ```
 
+mod adaptive;
 mod bulkhead;
 mod cancel;
 mod fallback;

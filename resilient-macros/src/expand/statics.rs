@@ -104,6 +104,13 @@ pub(crate) fn declare(layer: &Layer, index: usize, fn_name: &str) -> TokenStream
                 },
             )
         }
+        Layer::CircuitBreaker(b) if b.adaptive => {
+            let (settings, init) = super::adaptive::init(b, &default_name, per.is_some());
+            if b.name.is_some() && per.is_some() {
+                shared = Some(settings);
+            }
+            (quote!(#p::AdaptiveBreaker), init)
+        }
         Layer::CircuitBreaker(b) => {
             // Only the keys given; the runtime owns the defaults.
             let mut fields = Vec::new();

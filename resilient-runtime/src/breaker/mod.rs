@@ -45,6 +45,8 @@
 //! # }
 //! ```
 
+mod adaptive;
+mod adaptive_window;
 mod blocking;
 mod guard;
 mod machine;
@@ -66,6 +68,9 @@ use std::time::Duration;
 use serde::Serialize;
 use tokio::time::Instant;
 
+pub use adaptive::{
+    AdaptiveBreaker, AdaptiveBreakerBuilder, AdaptivePermit, AdaptiveSettings, AdaptiveSnapshot,
+};
 pub use guard::Guarded;
 pub use permit::Permit;
 pub use settings::{BreakerSettings, CircuitBreakerBuilder};

@@ -62,8 +62,11 @@ impl<'a> Permit<'a> {
     }
 
     /// Settles the permit by the outcome of a pipeline's inner layers: `Ok(Ok(_))` is a success;
-    /// `Ok(Err(e))` a failure if `when(e)`, else neither; an inner [`Error::Timeout`] a failure;
-    /// any other inner rejection neither.
+    /// `Ok(Err(e))` a failure if `when(e)`, else neither; an inner [`Error::Timeout`] a failure,
+    /// unless an adaptive limit below its `max` applied ([`Elapsed::is_learning`]); any other
+    /// inner rejection neither.
+    ///
+    /// [`Elapsed::is_learning`]: crate::error::Elapsed::is_learning
     ///
     /// [`Error::Timeout`]: crate::Error::Timeout
     #[inline]
@@ -74,7 +77,7 @@ impl<'a> Permit<'a> {
         match outcome {
             Ok(Ok(_)) => self.success(),
             Ok(Err(e)) if when(e) => self.failure(),
-            Err(e) if e.is_timeout() => self.failure(),
+            Err(crate::Error::Timeout(t)) if !t.is_learning() => self.failure(),
             Ok(Err(_)) | Err(_) => self.release(),
         }
     }

@@ -127,8 +127,11 @@ impl Tunable for Inner {
         &self.inline
     }
 
-    // No `check`: every key is checked on its own; `failure_rate`, when set, takes over from
-    // `threshold`.
+    // Every key is checked on its own; `failure_rate`, when set, takes over from `threshold`.
+    // Only the adaptive mode's keys are refused, naming the mode.
+    fn check(&self, tuning: &Tuning) -> Result<(), String> {
+        super::adaptive::refuse_keys(tuning, resilient_spec::ADAPTIVE_KEYS, "binary")
+    }
 
     fn retune(&self, tuning: Tuning) {
         let (settings, mode) = BreakerSettings::from_tuning(&tuning);

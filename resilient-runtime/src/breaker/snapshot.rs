@@ -45,7 +45,7 @@ impl Inspect for Inner {
         let tuned = self.tuned.get();
         PolicySnapshot {
             name: self.name.to_string(),
-            settings: tuned.tuning.view(),
+            settings: super::adaptive::view(&tuned.tuning, resilient_spec::ADAPTIVE_KEYS),
             state: PolicyState::CircuitBreaker(BreakerSnapshot {
                 settings: tuned.settings,
                 forced: match self.machine.mode() {

@@ -125,6 +125,34 @@ pub(crate) fn breaker_rejected(policy: &PolicyName, retry_after: Duration) {
     );
 }
 
+/// An adaptive breaker rejected a call, with probability `p`.
+#[cold]
+pub(crate) fn throttle_rejected(policy: &PolicyName, p: f64) {
+    #[cfg(feature = "tracing")]
+    tracing::debug!(
+        policy = %policy, kind = kind::CIRCUIT_BREAKER, probability = p,
+        "circuit breaker (adaptive): call rejected"
+    );
+}
+
+/// An adaptive breaker's rejection probability crossed 0 or 50 %: started or stopped
+/// rejecting, or began rejecting most calls.
+#[cold]
+pub(crate) fn throttle_changed(policy: &PolicyName, from: f64, to: f64) {
+    #[cfg(feature = "tracing")]
+    if to > from {
+        tracing::warn!(
+            policy = %policy, kind = kind::CIRCUIT_BREAKER, from, to,
+            "circuit breaker (adaptive): rejecting {:.0} % of calls", to * 100.0
+        );
+    } else {
+        tracing::info!(
+            policy = %policy, kind = kind::CIRCUIT_BREAKER, from, to,
+            "circuit breaker (adaptive): rejecting {:.0} % of calls", to * 100.0
+        );
+    }
+}
+
 #[inline]
 pub(crate) fn idempotency_hit(policy: &PolicyName, joined: bool) {
     #[cfg(feature = "tracing")]

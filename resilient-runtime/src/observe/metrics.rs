@@ -569,3 +569,61 @@ impl HedgeMetrics {
         self.fuse.run(|| self.won.increment(1));
     }
 }
+
+/// An adaptive breaker's handles: calls by outcome (kind `circuit_breaker`) and its rejection
+/// probability (no `resilient_circuit_state`: it has no open/closed state).
+#[derive(Debug)]
+pub(crate) struct AdaptiveMetrics {
+    fuse: Fuse,
+    success: Counter,
+    failure: Counter,
+    rejected: Counter,
+    probability: Gauge,
+}
+
+impl Default for AdaptiveMetrics {
+    /// No-op handles: the policy records nothing.
+    fn default() -> Self {
+        Self {
+            fuse: Fuse::default(),
+            success: Counter::noop(),
+            failure: Counter::noop(),
+            rejected: Counter::noop(),
+            probability: Gauge::noop(),
+        }
+    }
+}
+
+impl AdaptiveMetrics {
+    pub(crate) fn new(name: &PolicyName) -> Self {
+        resolve(name, kind::CIRCUIT_BREAKER, |l| {
+            let probability = l.gauge(names::THROTTLE_PROBABILITY);
+            probability.set(0.0);
+            Self {
+                fuse: Fuse::default(),
+                success: l.calls(outcome::SUCCESS),
+                failure: l.calls(outcome::FAILURE),
+                rejected: l.calls(outcome::REJECTED),
+                probability,
+            }
+        })
+    }
+
+    #[inline]
+    pub(crate) fn success(&self) {
+        self.fuse.run(|| self.success.increment(1));
+    }
+
+    pub(crate) fn failure(&self) {
+        self.fuse.run(|| self.failure.increment(1));
+    }
+
+    pub(crate) fn rejected(&self) {
+        self.fuse.run(|| self.rejected.increment(1));
+    }
+
+    /// The rejection probability is now `p`.
+    pub(crate) fn probability(&self, p: f64) {
+        self.fuse.run(|| self.probability.set(p));
+    }
+}

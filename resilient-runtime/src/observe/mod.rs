@@ -19,11 +19,11 @@ mod off;
 pub use self::metrics::MAX_POLICY_NAMES;
 #[cfg(feature = "metrics")]
 pub(crate) use self::metrics::{
-    BreakerMetrics, BulkheadMetrics, FallbackMetrics, HedgeMetrics, IdempotencyMetrics,
-    RetryMetrics, TimeoutMetrics,
+    AdaptiveMetrics, BreakerMetrics, BulkheadMetrics, FallbackMetrics, HedgeMetrics,
+    IdempotencyMetrics, RetryMetrics, TimeoutMetrics,
 };
 #[cfg(not(feature = "metrics"))]
 pub(crate) use self::off::{
-    BreakerMetrics, BulkheadMetrics, FallbackMetrics, HedgeMetrics, IdempotencyMetrics,
-    RetryMetrics, TimeoutMetrics,
+    AdaptiveMetrics, BreakerMetrics, BulkheadMetrics, FallbackMetrics, HedgeMetrics,
+    IdempotencyMetrics, RetryMetrics, TimeoutMetrics,
 };

@@ -7,7 +7,7 @@ pub use resilient_spec::metrics::{BULKHEAD_IN_FLIGHT, BULKHEAD_LIMIT, BULKHEAD_Q
 pub use resilient_spec::metrics::{
     CALL_DURATION_SECONDS, CALLS_TOTAL, CIRCUIT_STATE, CIRCUIT_TRANSITIONS_TOTAL,
     IDEMPOTENCY_EVICTED_TOTAL, IDEMPOTENCY_JOINED_TOTAL, RETRIES_TOTAL, RETRY_GAVE_UP_TOTAL,
-    TIMEOUT_LIMIT_SECONDS,
+    THROTTLE_PROBABILITY, TIMEOUT_LIMIT_SECONDS,
 };
 pub use resilient_spec::metrics::{HEDGES_TOTAL, HEDGES_WON_TOTAL};
 
@@ -181,5 +181,11 @@ pub const METRICS: &[Metric] = &[
         ty: MetricType::Counter,
         labels: &[POLICY],
         help: "Hedged calls a hedge answered (an attempt other than the first won).",
+    },
+    Metric {
+        name: THROTTLE_PROBABILITY,
+        ty: MetricType::Gauge,
+        labels: &[POLICY],
+        help: "An adaptive circuit breaker's rejection probability now, from 0 to 1.",
     },
 ];

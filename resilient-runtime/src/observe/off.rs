@@ -121,3 +121,20 @@ impl HedgeMetrics {
     #[inline(always)]
     pub(crate) fn won(&self) {}
 }
+
+#[derive(Debug, Default)]
+pub(crate) struct AdaptiveMetrics;
+
+impl AdaptiveMetrics {
+    pub(crate) fn new(_: &PolicyName) -> Self {
+        Self
+    }
+    #[inline(always)]
+    pub(crate) fn success(&self) {}
+    #[inline(always)]
+    pub(crate) fn failure(&self) {}
+    #[inline(always)]
+    pub(crate) fn rejected(&self) {}
+    #[inline(always)]
+    pub(crate) fn probability(&self, _: f64) {}
+}

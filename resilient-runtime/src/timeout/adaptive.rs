@@ -90,6 +90,11 @@ impl Adaptive {
 
     /// The timeout a call starting now gets.
     #[inline]
+    /// Fewer than `warmup` samples are in the window: the limit is `initial`.
+    pub(crate) fn warming_up(&self) -> bool {
+        self.next_refresh.load(Relaxed) & WARMING != 0
+    }
+
     pub(crate) fn current(&self) -> Duration {
         Duration::from_nanos(self.current.load(Relaxed))
     }

@@ -322,6 +322,11 @@ impl Inner {
     pub(crate) fn expired(&self, call: Started<'_>) -> Error {
         let applied = call.deadline.saturating_duration_since(call.at);
         self.timeouts.fetch_add(1, Relaxed);
+        // A learned limit below `max` that this expiry will raise: not a breaker failure. The
+        // `initial` limit of the warm-up is the user's own choice, like a fixed one.
+        let learning = call.own
+            && call.adaptive.is_some_and(|a| !a.warming_up())
+            && applied < self.tuned.get().settings.max;
         // A censored sample: the latency was at least `applied`. Only when our own limit applied;
         // a caller's earlier deadline says nothing about this function's latency, and counting
         // it would drag the percentile down like a fast failure.
@@ -332,7 +337,7 @@ impl Inner {
         }
         self.metrics.timed_out(applied);
         events::timeout_fired(&self.name, applied, call.own);
-        Error::Timeout(Elapsed::new(self.name.clone(), applied))
+        Error::Timeout(Elapsed::new(self.name.clone(), applied).learning(learning))
     }
 
     fn timeout_snapshot(&self, refresh: bool) -> TimeoutSnapshot {

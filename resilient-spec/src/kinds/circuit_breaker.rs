@@ -69,7 +69,70 @@ pub const CIRCUIT_BREAKER: Kind = Kind {
             default: Setting::Force(Force::None),
             help: "operator override: \"open\" rejects every call, \"closed\" lets every call through, \"none\" lets the breaker decide",
         },
+        Key {
+            name: "k",
+            ty: Type::Number {
+                what: "the multiplier of accepted calls (adaptive mode: rejection starts when fewer than 1/k of the calls in `window` succeed)",
+                min: 1.0,
+                max: 1000.0,
+                example: "k = 2.0",
+            },
+            default: Setting::Number(2.0),
+            help: "adaptive mode: reject with probability (requests - k * accepts) / (requests + 1)",
+        },
+        Key {
+            name: "min_rps",
+            ty: Type::Number {
+                what: "the request rate below which an adaptive breaker rejects nothing, in calls per second",
+                min: 0.0,
+                max: 1_000_000.0,
+                example: "min_rps = 1.0",
+            },
+            default: Setting::Number(1.0),
+            help: "adaptive mode: with fewer calls per second than this in `window`, nothing is rejected",
+        },
+        Key {
+            name: "max_rejection",
+            ty: Type::Number {
+                what: "the highest rejection probability of an adaptive breaker",
+                min: 0.0,
+                max: 0.99,
+                example: "max_rejection = 0.9",
+            },
+            default: Setting::Number(0.9),
+            help: "adaptive mode: the rejection probability never goes above this (some calls always go through)",
+        },
     ],
-    fixed: &[super::WHEN, super::NAME, super::PER, super::MAX_PARTITIONS],
-    metrics: &[metrics::CALLS_TOTAL, metrics::CIRCUIT_STATE, metrics::CIRCUIT_TRANSITIONS_TOTAL],
+    fixed: &[super::WHEN, super::NAME, super::PER, super::MAX_PARTITIONS, MODE],
+    metrics: &[
+        metrics::CALLS_TOTAL,
+        metrics::CIRCUIT_STATE,
+        metrics::CIRCUIT_TRANSITIONS_TOTAL,
+        metrics::THROTTLE_PROBABILITY,
+    ],
 };
+
+const MODE: (&str, &str) =
+    ("mode", "a breaker's mode is fixed when it is built; change it in the source");
+
+/// The keys only the open/closed state machine (`mode = "binary"`, the default) uses.
+pub const BINARY_KEYS: &[&str] = &["threshold", "cooldown", "probes", "failure_rate", "min_calls"];
+
+/// The keys only adaptive throttling (`mode = "adaptive"`) uses.
+pub const ADAPTIVE_KEYS: &[&str] = &["k", "min_rps", "max_rejection"];
+
+/// Why `key` cannot be set on a breaker of mode `mode` (`"binary"` or `"adaptive"`), or `None`
+/// when it applies: the message configuration and the attribute both give.
+pub fn breaker_key_outside_mode(key: &str, mode: &str) -> Option<String> {
+    let (other, mine) = match mode {
+        "adaptive" => (BINARY_KEYS, "k, window, min_rps, max_rejection"),
+        _ => (ADAPTIVE_KEYS, "threshold, window, cooldown, probes, failure_rate, min_calls"),
+    };
+    other.contains(&key).then(|| {
+        let (this, that) = match mode {
+            "adaptive" => ("adaptive (`mode = \"adaptive\"`)", "the open/closed breaker"),
+            _ => ("an open/closed breaker (`mode = \"binary\"`)", "`mode = \"adaptive\"`"),
+        };
+        format!("`{key}` does not apply: this breaker is {this}, and `{key}` belongs to {that}; its keys are {mine}")
+    })
+}

@@ -9,7 +9,7 @@ mod retry;
 mod timeout;
 
 pub use bulkhead::{BULKHEAD, LIMIT, MAX_LIMIT, check_adaptive};
-pub use circuit_breaker::CIRCUIT_BREAKER;
+pub use circuit_breaker::{ADAPTIVE_KEYS, BINARY_KEYS, CIRCUIT_BREAKER, breaker_key_outside_mode};
 pub use fallback::FALLBACK;
 pub use hedge::{AFTER, HEDGE, after};
 pub use idempotent::IDEMPOTENT;

@@ -89,6 +89,7 @@ mod client;
 mod downstream;
 mod fallback;
 mod load;
+mod modes;
 mod per_host;
 
 use client::*;
