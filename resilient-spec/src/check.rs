@@ -43,6 +43,8 @@ pub enum Type {
     Bool,
     /// `"open"`, `"closed"` or `"none"`.
     Force,
+    /// A rate: `"100/s"`, `"600/m"`, `"1000/h"`.
+    Rate,
 }
 
 /// A message and whether it belongs on the value (as every message here does) or its key.
@@ -109,6 +111,7 @@ impl Type {
                 )),
                 _ => Err("expected one of \"open\", \"closed\", \"none\"".into()),
             },
+            Type::Rate => crate::kinds::rate_limit::rate_value(value),
         }
     }
 }

@@ -2,6 +2,7 @@
 //! that only source code can set, and its metric names. The attribute parser, the configuration
 //! loader and the registry all read these declarations.
 
+pub use crate::kinds::RATE_LIMIT;
 pub use crate::kinds::{CIRCUIT_BREAKER, IDEMPOTENT, RETRY, TIMEOUT, check_bounds, check_delays};
 use crate::suggest;
 use crate::value::{Setting, Type};
@@ -76,7 +77,7 @@ impl Kind {
 }
 
 /// Every kind, for lookups by name.
-pub const KINDS: &[&Kind] = &[&RETRY, &CIRCUIT_BREAKER, &TIMEOUT, &IDEMPOTENT];
+pub const KINDS: &[&Kind] = &[&RETRY, &CIRCUIT_BREAKER, &TIMEOUT, &IDEMPOTENT, &RATE_LIMIT];
 
 /// The kind named `name` (as configuration writes it), or a message listing them.
 pub fn kind(name: &str) -> Result<&'static Kind, String> {

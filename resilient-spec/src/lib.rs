@@ -25,7 +25,9 @@ pub mod metrics;
 pub mod suggest;
 pub mod value;
 
+pub use kind::RATE_LIMIT;
 pub use kind::{
     CIRCUIT_BREAKER, IDEMPOTENT, KINDS, Key, Kind, RETRY, TIMEOUT, check_bounds, check_delays, kind,
 };
+pub use kinds::rate as parse_rate;
 pub use value::{Backoff, Force, Jitter, Rule, Setting, Type, Value};

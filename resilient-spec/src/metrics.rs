@@ -21,3 +21,5 @@ pub const CALL_DURATION_SECONDS: &str = "resilient_call_duration_seconds";
 pub const IDEMPOTENCY_JOINED_TOTAL: &str = "resilient_idempotency_joined_total";
 /// Counter `{policy}`: results dropped before their ttl because the store was full.
 pub const IDEMPOTENCY_EVICTED_TOTAL: &str = "resilient_idempotency_evicted_total";
+/// Histogram `{policy}`: how long calls over a rate limit waited for their slot, in seconds.
+pub const RATE_LIMIT_WAIT_SECONDS: &str = "resilient_rate_limit_wait_seconds";

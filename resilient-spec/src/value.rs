@@ -95,6 +95,13 @@ pub enum Setting {
     Force(Force),
     /// An optional key left unset (`failure_rate` off, `wait_in_flight` not waiting).
     Unset,
+    /// A rate: `count` calls per `per` (`"100/s"`).
+    Rate {
+        /// N, the calls.
+        count: u64,
+        /// The period: a second, a minute or an hour.
+        per: Duration,
+    },
 }
 
 impl Setting {
@@ -142,6 +149,14 @@ impl fmt::Display for Setting {
             Setting::Force(Force::Open) => f.write_str("open"),
             Setting::Force(Force::Closed) => f.write_str("closed"),
             Setting::Unset => f.write_str("off"),
+            Setting::Rate { count, per } => {
+                let unit = match per.as_secs() {
+                    3600 => "h",
+                    60 => "m",
+                    _ => "s",
+                };
+                write!(f, "{count}/{unit}")
+            }
         }
     }
 }

@@ -2,11 +2,13 @@
 
 mod circuit_breaker;
 mod idempotent;
+pub(crate) mod rate_limit;
 mod retry;
 mod timeout;
 
 pub use circuit_breaker::CIRCUIT_BREAKER;
 pub use idempotent::IDEMPOTENT;
+pub use rate_limit::{RATE_LIMIT, rate};
 pub use retry::{RETRY, check_delays};
 pub use timeout::{TIMEOUT, check_bounds};
 
