@@ -7,6 +7,7 @@
 pub mod backoff;
 pub mod breaker;
 pub mod cancel;
+pub mod clock;
 pub mod config;
 pub mod deadline;
 pub mod error;
@@ -15,6 +16,7 @@ pub mod name;
 pub mod observe;
 pub mod partition;
 pub mod pipeline;
+pub mod rate_limit;
 pub mod registry;
 pub mod retry;
 pub mod rng;

@@ -110,6 +110,14 @@ impl Snapshot {
         })
     }
 
+    /// The rate limiter with this name; `None` if there is none or more than one.
+    pub fn rate_limit(&self, name: &str) -> Option<&crate::rate_limit::RateLimitSnapshot> {
+        self.find(name, |s| match s {
+            PolicyState::RateLimit(r) => Some(r),
+            _ => None,
+        })
+    }
+
     fn find<'a, T>(
         &'a self,
         name: &str,
@@ -188,6 +196,8 @@ pub enum PolicyState {
     Idempotency(crate::idempotency::IdempotencySnapshot),
     /// A policy with one instance per key (`per = ...`), listed once with its partitions.
     Partitioned(crate::partition::PartitionsSnapshot),
+    /// A rate limiter.
+    RateLimit(crate::rate_limit::RateLimitSnapshot),
 }
 
 impl PolicyState {
@@ -200,6 +210,7 @@ impl PolicyState {
             PolicyState::Timeout(_) => "timeout",
             PolicyState::Idempotency(_) => "idempotency",
             PolicyState::Partitioned(p) => p.of,
+            PolicyState::RateLimit(_) => "rate_limit",
         }
     }
 
@@ -213,8 +224,10 @@ impl PolicyState {
             PolicyState::Partitioned(p) => match p.of {
                 "retry" => &resilient_spec::RETRY,
                 "timeout" => &resilient_spec::TIMEOUT,
+                "rate_limit" => &resilient_spec::RATE_LIMIT,
                 _ => &resilient_spec::CIRCUIT_BREAKER,
             },
+            PolicyState::RateLimit(_) => &resilient_spec::RATE_LIMIT,
         }
     }
 }

@@ -18,6 +18,10 @@ mod off;
 #[cfg(feature = "metrics")]
 pub use self::metrics::MAX_POLICY_NAMES;
 #[cfg(feature = "metrics")]
+pub(crate) use self::metrics::RateLimitMetrics;
+#[cfg(feature = "metrics")]
 pub(crate) use self::metrics::{BreakerMetrics, IdempotencyMetrics, RetryMetrics, TimeoutMetrics};
+#[cfg(not(feature = "metrics"))]
+pub(crate) use self::off::RateLimitMetrics;
 #[cfg(not(feature = "metrics"))]
 pub(crate) use self::off::{BreakerMetrics, IdempotencyMetrics, RetryMetrics, TimeoutMetrics};

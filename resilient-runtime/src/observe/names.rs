@@ -3,6 +3,7 @@
 
 // The names themselves are declared once, in `resilient-spec` (each kind's declaration lists the
 // ones it records); the labels, their values and the table below live here.
+pub use resilient_spec::metrics::RATE_LIMIT_WAIT_SECONDS;
 pub use resilient_spec::metrics::{
     CALL_DURATION_SECONDS, CALLS_TOTAL, CIRCUIT_STATE, CIRCUIT_TRANSITIONS_TOTAL,
     IDEMPOTENCY_EVICTED_TOTAL, IDEMPOTENCY_JOINED_TOTAL, RETRIES_TOTAL, RETRY_GAVE_UP_TOTAL,
@@ -31,6 +32,8 @@ pub mod kind {
     pub const TIMEOUT: &str = "timeout";
     /// `#[idempotent]`.
     pub const IDEMPOTENCY: &str = "idempotency";
+    /// `#[rate_limit]`.
+    pub const RATE_LIMIT: &str = "rate_limit";
 }
 
 /// Values of the `outcome` label.
@@ -143,5 +146,11 @@ pub const METRICS: &[Metric] = &[
         ty: MetricType::Counter,
         labels: &[POLICY],
         help: "Idempotency results dropped before their ttl because the store was full.",
+    },
+    Metric {
+        name: RATE_LIMIT_WAIT_SECONDS,
+        ty: MetricType::Histogram,
+        labels: &[POLICY],
+        help: "How long calls over a rate limit waited for their slot, in seconds.",
     },
 ];

@@ -71,3 +71,18 @@ impl IdempotencyMetrics {
     #[inline(always)]
     pub(crate) fn evicted(&self, _: u64) {}
 }
+
+#[derive(Debug, Default)]
+pub(crate) struct RateLimitMetrics;
+
+impl RateLimitMetrics {
+    pub(crate) fn new(_: &PolicyName) -> Self {
+        Self
+    }
+    #[inline(always)]
+    pub(crate) fn rejected(&self) {}
+    #[inline(always)]
+    pub(crate) fn waited(&self, _: Duration) {}
+    #[inline(always)]
+    pub(crate) fn store_failed(&self) {}
+}
