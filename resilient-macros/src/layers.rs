@@ -4,6 +4,7 @@ use proc_macro2::{Span, TokenStream};
 use syn::spanned::Spanned;
 use syn::{Attribute, Meta};
 
+use crate::args::RateLimitArgs;
 use crate::args::{self, CircuitBreakerArgs, IdempotentArgs, RetryArgs, TimeoutArgs, TimeoutRule};
 use crate::errors::Errors;
 
@@ -13,11 +14,12 @@ pub(crate) enum Kind {
     CircuitBreaker,
     Timeout,
     Idempotent,
+    RateLimit,
 }
 
 impl Kind {
     pub(crate) fn from_name(name: &str) -> Option<Kind> {
-        [Kind::Retry, Kind::CircuitBreaker, Kind::Timeout, Kind::Idempotent]
+        [Kind::Retry, Kind::CircuitBreaker, Kind::Timeout, Kind::Idempotent, Kind::RateLimit]
             .into_iter()
             .find(|k| k.name() == name)
     }
@@ -28,6 +30,7 @@ impl Kind {
             Kind::CircuitBreaker => "circuit_breaker",
             Kind::Timeout => "timeout",
             Kind::Idempotent => "idempotent",
+            Kind::RateLimit => "rate_limit",
         }
     }
 
@@ -50,6 +53,7 @@ pub(crate) enum Layer {
     CircuitBreaker(CircuitBreakerArgs),
     Timeout(TimeoutArgs),
     Idempotent(IdempotentArgs),
+    RateLimit(RateLimitArgs),
 }
 
 impl Layer {
@@ -66,6 +70,7 @@ impl Layer {
             Kind::CircuitBreaker => Layer::CircuitBreaker(CircuitBreakerArgs::parse(list, errors)),
             Kind::Timeout => Layer::Timeout(TimeoutArgs::parse(list, errors)),
             Kind::Idempotent => Layer::Idempotent(IdempotentArgs::parse(list, errors)),
+            Kind::RateLimit => Layer::RateLimit(RateLimitArgs::parse(list, errors)),
         })
     }
 

@@ -165,3 +165,4 @@ pub use crate::check::{
     BACKOFF, BUDGET, Error, JITTER, RULE, Type, adaptive, backoff, budget, duration_value, jitter,
     rule,
 };
+pub use crate::kinds::rate_limit::RATE;

@@ -4,6 +4,7 @@
 mod breaker;
 mod idempotent;
 mod per;
+mod rate_limit;
 mod retry;
 mod timeout;
 mod values;
@@ -11,6 +12,7 @@ mod values;
 pub(crate) use breaker::CircuitBreakerArgs;
 pub(crate) use idempotent::IdempotentArgs;
 pub(crate) use per::{Per, PerKeys};
+pub(crate) use rate_limit::RateLimitArgs;
 pub(crate) use retry::{BackoffKind, JitterKind, RetryArgs};
 pub(crate) use timeout::{TimeoutArgs, TimeoutRule};
 

@@ -20,6 +20,7 @@ mod impl_block;
 mod marker;
 mod partition;
 mod pipeline;
+mod rate_limit;
 mod statics;
 
 use proc_macro2::{Span, TokenStream};

@@ -17,6 +17,7 @@ pub(crate) fn per_of(layer: &Layer) -> Option<&Per> {
         Layer::Timeout(t) => t.per.as_ref(),
         Layer::Retry(r) => r.per.as_ref(),
         Layer::Idempotent(_) => None,
+        Layer::RateLimit(r) => r.per.as_ref(),
     }
 }
 

@@ -91,6 +91,9 @@ pub(crate) fn build(ctx: &Ctx<'_>, index: usize, body: &Block) -> TokenStream {
             }}
         }
         Layer::Retry(r) => retry_loop(ctx, index, r.max, r.when.as_ref(), inner()),
+        Layer::RateLimit(_) => {
+            super::rate_limit::layer(&policy, inner(), dot_await(ctx, index + 1))
+        }
     }
 }
 

@@ -43,6 +43,7 @@ pub(crate) fn declare(layer: &Layer, index: usize, fn_name: &str) -> TokenStream
         Layer::CircuitBreaker(b) => &b.name,
         Layer::Timeout(t) => &t.name,
         Layer::Idempotent(i) => &i.name,
+        Layer::RateLimit(r) => &r.name,
     };
     let the_name = given_name.as_ref().map_or_else(|| default_name(fn_name), |n| quote!(#n));
     let default_name = match per {
@@ -185,6 +186,10 @@ pub(crate) fn declare(layer: &Layer, index: usize, fn_name: &str) -> TokenStream
                 quote!(#p::Idempotency),
                 quote!(#p::Idempotency::builder().name(#name)#ttl #store #max #wait #on_error.build()),
             )
+        }
+        Layer::RateLimit(r) => {
+            let name = name_of(&r.name);
+            (quote!(#p::RateLimiter), super::rate_limit::init(r, name))
         }
     };
     let (ty, init) = match per {
