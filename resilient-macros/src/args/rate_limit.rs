@@ -61,6 +61,8 @@ impl RateLimitArgs {
                     Err(e) => errors.push(e),
                 }
             }
+            // `rate = "..."` as a key: reported as a renamed key, which says the same.
+            Some(Arg::KeyValue { key, .. }) if RENAMED[..3].iter().any(|(k, _)| key == k) => {}
             _ => errors.push(syn::Error::new(
                 proc_macro2::Span::call_site(),
                 format!(

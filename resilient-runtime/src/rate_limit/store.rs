@@ -86,7 +86,19 @@ impl Remote {
             Some(store) => {
                 let interval = Duration::from_nanos(tuned.interval);
                 let tolerance = Duration::from_nanos(tuned.tolerance);
-                store.acquire(&self.key, interval, tolerance, wait).await
+                let asked = store.acquire(&self.key, interval, tolerance, wait);
+                // A store slower than the call's deadline is a failing store: the call gets what
+                // `on_store_error` says while it still has time, rather than the timeout's error.
+                match crate::deadline::remaining() {
+                    Some(left) => match tokio::time::timeout(left, asked).await {
+                        Ok(asked) => asked,
+                        Err(_) => Err(StoreError::new(format!(
+                            "rate limit store `{}` did not answer within the call's deadline ({left:?})",
+                            self.store
+                        ))),
+                    },
+                    None => asked.await,
+                }
             }
             None => Err(StoreError::new(format!(
                 "no rate limit store is registered under `{}`: call `resilient::runtime::rate_limit::register_store` at start-up",
