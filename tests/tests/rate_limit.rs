@@ -252,3 +252,45 @@ async fn a_retry_above_a_limit_gives_up_on_its_rejection_at_once() {
     assert_eq!(start.elapsed(), Duration::ZERO);
     assert_eq!(RETRIED.load(SeqCst), 1);
 }
+
+#[rate_limit("100/s", burst = 10, per = client, name = "rate_limit::flooded")]
+async fn api(client: u32) -> Result<u32, AppError> {
+    Ok(client)
+}
+
+/// One client floods (10 000 calls in a second from 50 tasks) while another calls at 20/s:
+/// the flooder gets its burst and 100/s, no more; the other is never turned away.
+#[tokio::test(start_paused = true)]
+async fn a_flooding_client_gets_its_rate_and_starves_no_one() {
+    let start = Instant::now();
+    let flood = (0..50).map(|_| {
+        tokio::spawn(async move {
+            let mut admitted = 0u32;
+            for _ in 0..200 {
+                admitted += u32::from(api(1).await.is_ok());
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            admitted
+        })
+    });
+    let flood: Vec<_> = flood.collect();
+    let polite = tokio::spawn(async move {
+        let mut rejected = 0;
+        for _ in 0..20 {
+            rejected += u32::from(api(2).await.is_err());
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        rejected
+    });
+    let mut admitted = 0;
+    for task in flood {
+        admitted += task.await.unwrap();
+    }
+    assert_eq!(start.elapsed(), Duration::from_millis(1000));
+    // A burst of 10, then one per 10 ms over the remaining ~995 ms.
+    assert!((105..=110).contains(&admitted), "the flooder got {admitted} calls in 1 s");
+    assert_eq!(polite.await.unwrap(), 0, "the polite client was turned away");
+    let snap = resilient::registry::snapshot();
+    let parts = snap.partitions("rate_limit::flooded", "rate_limit").unwrap();
+    assert_eq!(parts.live, 2);
+}

@@ -10,7 +10,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 /// The groups in the order of BENCHMARKS.md, with the variant resilient's overhead is taken from.
-const GROUPS: [(&str, &str); 7] = [
+const GROUPS: [(&str, &str); 8] = [
     ("breaker", "resilient/macro"),
     ("per", "breaker"),
     ("retry", "resilient/macro"),
@@ -18,6 +18,7 @@ const GROUPS: [(&str, &str); 7] = [
     ("adaptive_timeout", "resilient/macro"),
     ("stack", "resilient/macro"),
     ("idempotent", "resilient/macro-hit"),
+    ("rate_limit", "resilient/macro"),
 ];
 
 fn main() {
