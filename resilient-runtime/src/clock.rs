@@ -35,8 +35,11 @@ use std::time::Duration;
 static PAUSED: AtomicBool = AtomicBool::new(false);
 
 /// A monotonic clock reading nanoseconds since it was made; see the [module](self).
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct Clock {
+    /// Held rather than `quanta::Instant::now()`, which checks a thread-local mock first: a TSC
+    /// read and a scaling, as governor's clock does.
+    source: quanta::Clock,
     fast: quanta::Instant,
     tokio: tokio::time::Instant,
 }
@@ -45,7 +48,9 @@ impl Clock {
     /// A clock starting at zero now. Checks for a paused tokio clock.
     pub fn new() -> Self {
         observe_pause();
-        Self { fast: quanta::Instant::now(), tokio: tokio::time::Instant::now() }
+        let source = quanta::Clock::new();
+        let fast = source.now();
+        Self { source, fast, tokio: tokio::time::Instant::now() }
     }
 
     /// Nanoseconds since the clock was made: quanta's reading, or tokio's once a paused tokio
@@ -73,7 +78,7 @@ impl Clock {
 
     #[inline]
     fn fast_nanos(&self) -> u64 {
-        quanta::Instant::now().duration_since(self.fast).as_nanos() as u64
+        self.source.now().duration_since(self.fast).as_nanos() as u64
     }
 
     #[cold]
