@@ -45,6 +45,8 @@ pub enum Type {
     Force,
     /// A rate: `"100/s"`, `"600/m"`, `"1000/h"`.
     Rate,
+    /// A rate limit's burst: a whole number, or `"off"` for the rate's N.
+    Burst,
 }
 
 /// A message and whether it belongs on the value (as every message here does) or its key.
@@ -112,6 +114,7 @@ impl Type {
                 _ => Err("expected one of \"open\", \"closed\", \"none\"".into()),
             },
             Type::Rate => crate::kinds::rate_limit::rate_value(value),
+            Type::Burst => crate::kinds::rate_limit::burst_value(value),
         }
     }
 }

@@ -19,16 +19,9 @@ pub const RATE_LIMIT: Kind = Kind {
         },
         Key {
             name: "burst",
-            ty: Type::Count {
-                what: "the number of calls admitted at once after a quiet spell",
-                min: 1,
-                max: MAX_COUNT,
-                zero: Some(
-                    "`burst = 0` would admit no call at all: `burst` counts the calls admitted at once after a quiet spell; write at least 1 (the default is the rate's N)",
-                ),
-            },
+            ty: Type::Burst,
             default: Setting::Unset,
-            help: "calls admitted at once after a quiet spell (default: the N of the rate as the attribute writes it)",
+            help: "calls admitted at once after a quiet spell; \"off\" (the default): the N of the rate",
         },
         Key {
             name: "wait",
@@ -95,6 +88,22 @@ pub fn rate(text: &str) -> Result<(u64, Duration), String> {
             Err(format!("a rate counts calls: `{n}` is negative; write {RATE}"))
         }
         Err(_) => Err(format!("`{n}` is not a whole number of calls; write {RATE}")),
+    }
+}
+
+/// A burst: a whole number from 1 to [`MAX_COUNT`], or `"off"` for the rate's N.
+pub(crate) fn burst_value(value: Value<'_>) -> Result<Setting, String> {
+    const COUNT: Type = Type::Count {
+        what: "the number of calls admitted at once after a quiet spell (or \"off\": the rate's N)",
+        min: 1,
+        max: MAX_COUNT,
+        zero: Some(
+            "`burst = 0` would admit no call at all: `burst` counts the calls admitted at once after a quiet spell; write at least 1 (the default is the rate's N)",
+        ),
+    };
+    match value {
+        Value::Str("off") => Ok(Setting::Unset),
+        _ => COUNT.parse(value),
     }
 }
 
