@@ -6,13 +6,25 @@
 //! admitting moves TAT to `max(TAT, now) + interval`. So after a quiet spell `burst` calls pass
 //! at once, and over any span `d` at most `burst + d / interval` calls pass. Rejecting writes
 //! nothing: a flood of rejected calls costs one load each.
+//!
+//! The word also counts admissions: TAT takes its upper 60 bits (36 years of nanoseconds from
+//! the limiter's start) and a count of admissions modulo 16 the lower 4, so the compare-and-swap
+//! that admits a call counts it too, and only every 16th admission adds to the total (a second
+//! atomic add, one call in 16, instead of one per call).
 
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+
+const COUNT_BITS: u32 = 4;
+const COUNT_MASK: u64 = (1 << COUNT_BITS) - 1;
+/// The largest TAT the word holds.
+const MAX_TAT: u64 = u64::MAX >> COUNT_BITS;
 
 /// The state of one limiter.
 #[derive(Debug, Default)]
 pub(crate) struct Gcra {
-    tat: AtomicU64,
+    word: AtomicU64,
+    /// Admissions, in steps of 16 (the word holds the rest), plus those counted elsewhere.
+    total: AtomicU64,
 }
 
 /// The verdict of the slow path.
@@ -28,20 +40,42 @@ pub(crate) enum Verdict {
 }
 
 impl Gcra {
+    /// The word after admitting a call whose TAT becomes `next`.
+    #[inline]
+    fn admitted(word: u64, next: u64) -> u64 {
+        (next.min(MAX_TAT) << COUNT_BITS) | ((word + 1) & COUNT_MASK)
+    }
+
+    /// Carries the 16th admission into the total.
+    #[inline]
+    fn carry(&self, word: u64) {
+        if word & COUNT_MASK == COUNT_MASK {
+            self.total.fetch_add(COUNT_MASK + 1, Relaxed);
+        }
+    }
+
     /// Admits a call at `now` if the limit allows it at once; otherwise returns how long until
     /// it would (nanoseconds), writing nothing. The success path: one load and one CAS.
     #[inline]
     pub(crate) fn try_admit(&self, now: u64, interval: u64, tolerance: u64) -> Result<(), u64> {
-        let mut tat = self.tat.load(Relaxed);
+        let mut word = self.word.load(Relaxed);
         loop {
-            let next = tat.max(now).saturating_add(interval);
+            let next = (word >> COUNT_BITS).max(now).saturating_add(interval);
             let ahead = next - now;
             if ahead > tolerance {
                 return Err(ahead - tolerance);
             }
-            match self.tat.compare_exchange_weak(tat, next, Relaxed, Relaxed) {
-                Ok(_) => return Ok(()),
-                Err(current) => tat = current,
+            match self.word.compare_exchange_weak(
+                word,
+                Self::admitted(word, next),
+                Relaxed,
+                Relaxed,
+            ) {
+                Ok(_) => {
+                    self.carry(word);
+                    return Ok(());
+                }
+                Err(current) => word = current,
             }
         }
     }
@@ -55,26 +89,43 @@ impl Gcra {
         tolerance: u64,
         wait: u64,
     ) -> Verdict {
-        let mut tat = self.tat.load(Relaxed);
+        let mut word = self.word.load(Relaxed);
         loop {
-            let next = tat.max(now).saturating_add(interval);
+            let next = (word >> COUNT_BITS).max(now).saturating_add(interval);
             let ahead = next - now;
             let late = ahead.saturating_sub(tolerance);
             if late > wait {
                 return Verdict::Rejected(late);
             }
-            match self.tat.compare_exchange_weak(tat, next, Relaxed, Relaxed) {
-                Ok(_) if late == 0 => return Verdict::Now,
-                Ok(_) => return Verdict::After(late),
-                Err(current) => tat = current,
+            match self.word.compare_exchange_weak(
+                word,
+                Self::admitted(word, next),
+                Relaxed,
+                Relaxed,
+            ) {
+                Ok(_) => {
+                    self.carry(word);
+                    return if late == 0 { Verdict::Now } else { Verdict::After(late) };
+                }
+                Err(current) => word = current,
             }
         }
+    }
+
+    /// Counts a call admitted elsewhere (by a shared store).
+    pub(crate) fn count(&self) {
+        self.total.fetch_add(1, Relaxed);
+    }
+
+    /// Calls admitted so far (a call being admitted on another thread may be missing).
+    pub(crate) fn admissions(&self) -> u64 {
+        self.total.load(Relaxed) + (self.word.load(Relaxed) & COUNT_MASK)
     }
 
     /// How long until a call could pass (zero if one could now), and how many could pass at
     /// once now.
     pub(crate) fn state(&self, now: u64, interval: u64, tolerance: u64) -> (u64, u64) {
-        let tat = self.tat.load(Relaxed).max(now);
+        let tat = (self.word.load(Relaxed) >> COUNT_BITS).max(now);
         let used = tat - now;
         let next_in = (used + interval).saturating_sub(tolerance);
         let available = tolerance.saturating_sub(used) / interval.max(1);
@@ -132,5 +183,17 @@ mod tests {
             .map(|h| h.join().unwrap())
             .sum();
         assert_eq!(admitted, 50);
+        assert_eq!(g.admissions(), 50);
+    }
+
+    #[test]
+    fn admissions_are_counted_across_the_carry() {
+        let g = Gcra::default();
+        for i in 1..=100 {
+            assert_eq!(g.try_admit(i * MS, MS, MS), Ok(()));
+            assert_eq!(g.admissions(), i);
+        }
+        g.count();
+        assert_eq!(g.admissions(), 101);
     }
 }

@@ -69,8 +69,6 @@ pub struct RateLimiter {
 
 pub(crate) struct Inner {
     gcra: Gcra,
-    /// Calls admitted (at once or after waiting), next to the word the success path writes.
-    admitted: AtomicU64,
     limited: AtomicU64,
     clock: Clock,
     tuned: crate::config::Live<settings::Tuned>,
@@ -115,7 +113,6 @@ impl RateLimiter {
         if inner.remote.is_none() && tuned.enabled {
             let now = inner.clock.now_nanos();
             if inner.gcra.try_admit(now, tuned.interval, tuned.tolerance).is_ok() {
-                inner.admitted.fetch_add(1, Relaxed);
                 return Ok(());
             }
         } else if !tuned.enabled {
@@ -222,12 +219,8 @@ impl Inner {
         let now = self.clock.now_checked();
         let wait = wait.as_nanos().min(u128::from(u64::MAX)) as u64;
         match self.gcra.admit_or_reserve(now, tuned.interval, tuned.tolerance, wait) {
-            Verdict::Now => {
-                self.admitted.fetch_add(1, Relaxed);
-                Ok(None)
-            }
+            Verdict::Now => Ok(None),
             Verdict::After(nanos) => {
-                self.admitted.fetch_add(1, Relaxed);
                 let delay = Duration::from_nanos(nanos);
                 events::rate_limit_waiting(&self.name, delay);
                 Ok(Some(delay))

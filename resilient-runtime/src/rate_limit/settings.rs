@@ -162,7 +162,6 @@ impl RateLimiterBuilder {
         let inline = self.settings.tuning();
         let inner = Arc::new(Inner {
             gcra: Default::default(),
-            admitted: Default::default(),
             limited: Default::default(),
             clock: Clock::new(),
             metrics: crate::observe::RateLimitMetrics::new(&self.name),

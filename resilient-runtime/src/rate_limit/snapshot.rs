@@ -39,7 +39,7 @@ impl Inner {
             settings: tuned.settings,
             rate: tuned.tuning.get("rate").to_string(),
             burst: tuned.settings.burst,
-            admitted: self.admitted.load(Relaxed),
+            admitted: self.gcra.admissions(),
             limited: self.limited.load(Relaxed),
             available,
             next_in: Duration::from_nanos(next_in),

@@ -112,7 +112,7 @@ impl Remote {
                 }
                 match verdict {
                     StoreVerdict::Admitted(d) => {
-                        inner.admitted.fetch_add(1, Relaxed);
+                        inner.gcra.count();
                         Ok((!d.is_zero()).then_some(d))
                     }
                     StoreVerdict::Rejected(retry_after) => Err(inner.rejected(retry_after)),
