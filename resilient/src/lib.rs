@@ -2,8 +2,9 @@
 //!
 //! Annotate an `async fn` and it survives a failing world: [`retry`] backs off with jitter
 //! under a retry budget, [`circuit_breaker`] stops calls into a dead dependency, [`timeout`]
-//! adapts to the latency the function really sees (`"p99*2"`), and [`idempotent`] answers
-//! duplicate requests once. Signatures stay as they are; callers change nothing.
+//! adapts to the latency the function really sees (`"p99*2"`), [`idempotent`] answers
+//! duplicate requests once, and [`rate_limit`] keeps calls to `"N/s"`, per user or for a whole
+//! fleet. Signatures stay as they are; callers change nothing.
 //!
 //! ```
 //! use resilient::retry;
