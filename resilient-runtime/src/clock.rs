@@ -38,9 +38,10 @@ static PAUSED: AtomicBool = AtomicBool::new(false);
 #[derive(Clone, Debug)]
 pub struct Clock {
     /// Held rather than `quanta::Instant::now()`, which checks a thread-local mock first: a TSC
-    /// read and a scaling, as governor's clock does.
+    /// read and a multiply-shift scaling (no division), as governor's clock does.
     source: quanta::Clock,
-    fast: quanta::Instant,
+    /// The raw counter when the clock was made.
+    start: u64,
     tokio: tokio::time::Instant,
 }
 
@@ -49,8 +50,8 @@ impl Clock {
     pub fn new() -> Self {
         observe_pause();
         let source = quanta::Clock::new();
-        let fast = source.now();
-        Self { source, fast, tokio: tokio::time::Instant::now() }
+        let start = source.raw();
+        Self { source, start, tokio: tokio::time::Instant::now() }
     }
 
     /// Nanoseconds since the clock was made: quanta's reading, or tokio's once a paused tokio
@@ -78,7 +79,7 @@ impl Clock {
 
     #[inline]
     fn fast_nanos(&self) -> u64 {
-        self.source.now().duration_since(self.fast).as_nanos() as u64
+        self.source.delta_as_nanos(self.start, self.source.raw())
     }
 
     #[cold]
