@@ -149,14 +149,12 @@ impl fmt::Display for Setting {
             Setting::Force(Force::Open) => f.write_str("open"),
             Setting::Force(Force::Closed) => f.write_str("closed"),
             Setting::Unset => f.write_str("off"),
-            Setting::Rate { count, per } => {
-                let unit = match per.as_secs() {
-                    3600 => "h",
-                    60 => "m",
-                    _ => "s",
-                };
-                write!(f, "{count}/{unit}")
-            }
+            Setting::Rate { count, per } => match (per.as_secs(), per.subsec_nanos()) {
+                (1, 0) => write!(f, "{count}/s"),
+                (60, 0) => write!(f, "{count}/m"),
+                (3600, 0) => write!(f, "{count}/h"),
+                _ => write!(f, "{count}/{}", duration::display(per)),
+            },
         }
     }
 }

@@ -51,8 +51,9 @@ pub const MAX_COUNT: u64 = 1_000_000_000;
 pub const RATE: &str =
     "a number of calls per second, minute or hour, like \"100/s\", \"600/m\" or \"1000/h\"";
 
-/// Parses a rate: `"N/s"`, `"N/m"` or `"N/h"` (also `"N/sec"`, `"N/min"`, `"N/hour"`), N a
-/// whole number from 1 to 1 000 000 000.
+/// Parses a rate: `"N/s"`, `"N/m"` or `"N/h"` (also `"N/sec"`, `"N/min"`, `"N/hour"`, and any
+/// other period as a duration, `"N/10s"`, as a limiter built by hand is shown), N a whole number
+/// from 1 to 1 000 000 000.
 ///
 /// ```
 /// use std::time::Duration;
@@ -69,6 +70,14 @@ pub fn rate(text: &str) -> Result<(u64, Duration), String> {
         "m" | "min" | "minute" => Duration::from_secs(60),
         "h" | "hour" => Duration::from_secs(3600),
         "" => return Err(format!("`{text}` has no unit after `/`; write {RATE}")),
+        // Any other period as a duration (`"5/10s"`), as a builder's period is written back.
+        other if other.starts_with(|c: char| c.is_ascii_digit()) => {
+            match crate::duration::parse(other) {
+                Ok(d) if !d.is_zero() => d,
+                Ok(_) => return Err(format!("the period in `{text}` must be longer than zero")),
+                Err(e) => return Err(e),
+            }
+        }
         other => {
             return Err(format!(
                 "unknown unit `{other}` in `{text}`; a rate is per second (`s`), minute (`m`) or hour (`h`): write {RATE}"
@@ -129,6 +138,8 @@ mod tests {
         assert!(rate("1.5/s").unwrap_err().contains("whole number"));
         assert!(rate("100/").unwrap_err().contains("no unit"));
         assert!(rate("2000000000/s").unwrap_err().contains("at most"));
+        assert_eq!(rate("5/10s"), Ok((5, Duration::from_secs(10))));
+        assert!(rate("5/0s").unwrap_err().contains("longer than zero"));
     }
 
     #[test]
@@ -136,5 +147,7 @@ mod tests {
         let s = rate_value(Value::Str("600/m")).unwrap();
         assert_eq!(s.to_string(), "600/m");
         assert_eq!(rate_value(Value::Str("5/h")).unwrap().to_string(), "5/h");
+        assert_eq!(rate_value(Value::Str("5/10s")).unwrap().to_string(), "5/10s");
+        assert_eq!(rate_value(Value::Str("5/1.5s")).unwrap().to_string(), "5/1500ms");
     }
 }
