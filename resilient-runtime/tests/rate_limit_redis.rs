@@ -132,6 +132,45 @@ mod rate_limit_redis {
     }
 
     #[tokio::test]
+    async fn a_shared_limit_per_key_counts_each_key_apart() {
+        let Some(url) = redis_url() else { return };
+        let name = unique("per-key");
+        for i in 0..2 {
+            let c = RedisConnection::connect(&RedisConfig::new(&url)).await.unwrap();
+            register_store(&format!("{name}-{i}"), RedisRateStore::new(c));
+        }
+        // Two instances; each key's limit is 2 at once, shared by both instances.
+        let a = limiter(&name, &format!("{name}-0"), OnStoreError::Fail, 2, 2);
+        let b = limiter(&name, &format!("{name}-1"), OnStoreError::Fail, 2, 2);
+        let mut admitted = std::collections::HashMap::new();
+        for i in 0..12 {
+            let (l, user) = (if i % 2 == 0 { &a } else { &b }, ["alice", "bob", "carol"][i % 3]);
+            let key = resilient_runtime::rate_limit::store_key(user);
+            let got = match l.try_acquire() {
+                Ok(()) => Ok(()),
+                Err(pending) => pending.wait_keyed(Some(&key)).await,
+            };
+            match got {
+                Ok(()) => *admitted.entry(user).or_insert(0) += 1,
+                Err(e) => assert!(e.is_rate_limited(), "{e}"),
+            }
+        }
+        assert_eq!(admitted.len(), 3);
+        assert!(admitted.values().all(|&n| n == 2), "{admitted:?}");
+        let mut con = redis::Client::open(url.as_str())
+            .unwrap()
+            .get_multiplexed_async_connection()
+            .await
+            .unwrap();
+        let exists: bool = redis::cmd("EXISTS")
+            .arg(format!("resilient:rl:{{{name}:\"alice\"}}"))
+            .query_async(&mut con)
+            .await
+            .unwrap();
+        assert!(exists, "the key's limit lives under the policy's name and the key's text");
+    }
+
+    #[tokio::test]
     async fn redis_unreachable_at_start() {
         let port = free_port();
         let url = format!("redis://127.0.0.1:{port}/");

@@ -287,7 +287,7 @@ pub mod __private {
         DEFAULT_MAX_PARTITIONS, NoLabel, Partitioned, label_of,
     };
     pub use resilient_runtime::pipeline::*;
-    pub use resilient_runtime::rate_limit::RateLimiter;
+    pub use resilient_runtime::rate_limit::{RateLimiter, store_key};
     pub use resilient_runtime::retry::{Attempts, BudgetSettings, Retry};
     pub use resilient_runtime::timeout::Timeout;
     pub use std::sync::LazyLock;

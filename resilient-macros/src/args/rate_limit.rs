@@ -110,14 +110,6 @@ impl RateLimitArgs {
         {
             errors.error(&k, "`on_store_error` says what a call gets when its shared store fails, and this limit has none: remove it, or share the limit with `store = \"<registered name>\"`");
         }
-        if let (Some(store), Some(per)) = (&out.store, &out.per) {
-            let mut e = syn::Error::new_spanned(
-                &per.expr,
-                "a shared limit per key is not supported yet: `per` keeps one in-process limit per value, and `store` one limit for the whole fleet; remove one of the two",
-            );
-            e.combine(syn::Error::new(store.span(), "the shared store is named here"));
-            errors.push(e);
-        }
         out
     }
 }

@@ -91,8 +91,9 @@ pub(crate) fn build(ctx: &Ctx<'_>, index: usize, body: &Block) -> TokenStream {
             }}
         }
         Layer::Retry(r) => retry_loop(ctx, index, r.max, r.when.as_ref(), inner()),
-        Layer::RateLimit(_) => {
-            super::rate_limit::layer(&policy, inner(), dot_await(ctx, index + 1))
+        Layer::RateLimit(r) => {
+            let has_receiver = ctx.bindings.iter().any(|b| b.ident == "__resilient_self");
+            super::rate_limit::layer(r, &policy, has_receiver, inner(), dot_await(ctx, index + 1))
         }
     }
 }

@@ -49,7 +49,7 @@ use std::time::Duration;
 
 pub use settings::{RateLimitSettings, RateLimiterBuilder};
 pub use snapshot::RateLimitSnapshot;
-pub use store::{RateStore, StoreVerdict, register_store};
+pub use store::{RateStore, StoreVerdict, register_store, store_key};
 
 #[cfg(feature = "redis")]
 pub use self::redis::RedisRateStore;
@@ -187,6 +187,13 @@ impl Pending<'_> {
     /// Waits for the call's slot (in process: a sleep; with a shared store: its answer, then
     /// the sleep it says), or returns the rejection.
     pub async fn wait(self) -> Result<(), Error> {
+        self.wait_keyed(None).await
+    }
+
+    /// [`wait`](Self::wait) for one key of a shared limit per key (`per` with `store`): the
+    /// store counts the calls of `key` apart (`resilient:rl:{<name>:<key>}`), and this limiter
+    /// (the key's partition) limits them in process when the store fails.
+    pub async fn wait_keyed(self, key: Option<&str>) -> Result<(), Error> {
         let inner = &*self.limiter.inner;
         if !inner.tuned.get().enabled {
             return Ok(());
@@ -197,7 +204,7 @@ impl Pending<'_> {
             None => wait,
         };
         let delay = match &inner.remote {
-            Some(remote) => remote.acquire(inner, wait).await?,
+            Some(remote) => remote.acquire(inner, wait, key).await?,
             None => inner.local(wait)?,
         };
         if let Some(delay) = delay {

@@ -80,13 +80,22 @@ impl Remote {
         &self,
         inner: &Inner,
         wait: Duration,
+        partition: Option<&str>,
     ) -> Result<Option<Duration>, Error> {
         let tuned = inner.tuned.get();
+        let keyed;
+        let key = match partition {
+            Some(p) => {
+                keyed = format!("resilient:rl:{{{}:{p}}}", inner.name);
+                &keyed
+            }
+            None => &self.key,
+        };
         let asked = match lookup(&self.store) {
             Some(store) => {
                 let interval = Duration::from_nanos(tuned.interval);
                 let tolerance = Duration::from_nanos(tuned.tolerance);
-                let asked = store.acquire(&self.key, interval, tolerance, wait);
+                let asked = store.acquire(key, interval, tolerance, wait);
                 // A store slower than the call's deadline is a failing store: the call gets what
                 // `on_store_error` says while it still has time, rather than the timeout's error.
                 match crate::deadline::remaining() {
@@ -141,4 +150,19 @@ impl Remote {
             },
         }
     }
+}
+
+/// The text a per-key shared limit (`per` with `store`) keys the store by: the key's `Debug`
+/// text, cut to 512 bytes (at a character boundary). Called by the generated code of
+/// `#[rate_limit(per = .., store = ..)]`.
+pub fn store_key<K: std::fmt::Debug + ?Sized>(key: &K) -> String {
+    let mut text = format!("{key:?}");
+    if text.len() > 512 {
+        let mut end = 512;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        text.truncate(end);
+    }
+    text
 }

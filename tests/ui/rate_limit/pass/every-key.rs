@@ -1,5 +1,6 @@
 use std::time::Duration;
 
+#[derive(Debug)]
 struct User {
     id: u64,
 }
@@ -12,6 +13,11 @@ async fn per_user(user: &User) -> std::io::Result<u64> {
 #[resilient::rate_limit("600/m", store = "redis", on_store_error = "local", name = "shop::search")]
 async fn fleet_wide() -> anyhow::Result<()> {
     Ok(())
+}
+
+#[resilient::rate_limit("10/s", per = user.id, store = "redis", on_store_error = "local")]
+async fn per_user_fleet_wide(user: User) -> std::io::Result<u64> {
+    Ok(user.id)
 }
 
 #[resilient::retry(max = 2)]
@@ -35,6 +41,7 @@ impl Client {
 async fn main() {
     assert_eq!(per_user(&User { id: 7 }).await.unwrap(), 7);
     let _ = fleet_wide;
+    let _ = per_user_fleet_wide;
     stacked().await.unwrap();
     assert_eq!(Client.get().await.unwrap(), 1);
     let _ = Duration::ZERO;
