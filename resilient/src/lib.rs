@@ -254,7 +254,8 @@ pub use resilient_macros::skip;
 /// its slot; default `"0ms"`: rejected at once with [`Error::RateLimited`], whose
 /// [`retry_after`](Error::retry_after) says when a slot frees), `per` with `max_partitions` (a
 /// limit per value, like `per = user.id`: see [`partition`]), `store` (a shared store registered
-/// with `runtime::rate_limit::register_store`: one limit for every instance), `on_store_error`
+/// with `runtime::rate_limit::register_store`: one limit for every instance; with `per`, one per
+/// value, keyed by its `Debug` text), `on_store_error`
 /// (`"fail"`, the default, or `"local"`: what a call gets when the shared store fails), `name`.
 #[doc(inline)]
 pub use resilient_macros::rate_limit;
