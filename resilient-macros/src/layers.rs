@@ -7,6 +7,7 @@ use syn::{Attribute, Meta};
 use crate::args::BulkheadArgs;
 use crate::args::FallbackArgs;
 use crate::args::HedgeArgs;
+use crate::args::RateLimitArgs;
 use crate::args::{self, CircuitBreakerArgs, IdempotentArgs, RetryArgs, TimeoutArgs, TimeoutRule};
 use crate::errors::Errors;
 
@@ -19,6 +20,7 @@ pub(crate) enum Kind {
     Bulkhead,
     Fallback,
     Hedge,
+    RateLimit,
 }
 
 impl Kind {
@@ -31,6 +33,7 @@ impl Kind {
             Kind::Bulkhead,
             Kind::Fallback,
             Kind::Hedge,
+            Kind::RateLimit,
         ]
         .into_iter()
         .find(|k| k.name() == name)
@@ -45,6 +48,7 @@ impl Kind {
             Kind::Bulkhead => "bulkhead",
             Kind::Fallback => "fallback",
             Kind::Hedge => "hedge",
+            Kind::RateLimit => "rate_limit",
         }
     }
 
@@ -70,6 +74,7 @@ pub(crate) enum Layer {
     Bulkhead(BulkheadArgs),
     Fallback(FallbackArgs),
     Hedge(HedgeArgs),
+    RateLimit(RateLimitArgs),
 }
 
 impl Layer {
@@ -89,6 +94,7 @@ impl Layer {
             Kind::Bulkhead => Layer::Bulkhead(BulkheadArgs::parse(list, errors)),
             Kind::Fallback => Layer::Fallback(FallbackArgs::parse(list, errors)),
             Kind::Hedge => Layer::Hedge(HedgeArgs::parse(list, errors)),
+            Kind::RateLimit => Layer::RateLimit(RateLimitArgs::parse(list, errors)),
         })
     }
 

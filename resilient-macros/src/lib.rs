@@ -66,3 +66,10 @@ pub fn hedge(args: TokenStream, item: TokenStream) -> TokenStream {
 pub fn skip(args: TokenStream, item: TokenStream) -> TokenStream {
     expand::skip(args.into(), item.into()).into()
 }
+
+/// Limits the function to N calls per second, minute or hour (`"100/s"`), in process or for a
+/// whole fleet. See the `resilient` crate docs.
+#[proc_macro_attribute]
+pub fn rate_limit(args: TokenStream, item: TokenStream) -> TokenStream {
+    expand::attribute(Kind::RateLimit, args.into(), item.into()).into()
+}

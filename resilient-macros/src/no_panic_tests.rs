@@ -8,8 +8,14 @@ use proc_macro2::TokenStream;
 use crate::expand::attribute;
 use crate::layers::Kind;
 
-const KINDS: [Kind; 5] =
-    [Kind::Retry, Kind::CircuitBreaker, Kind::Timeout, Kind::Idempotent, Kind::Hedge];
+const KINDS: [Kind; 6] = [
+    Kind::Retry,
+    Kind::CircuitBreaker,
+    Kind::Timeout,
+    Kind::Idempotent,
+    Kind::Hedge,
+    Kind::RateLimit,
+];
 
 /// Valid argument lists, whose every prefix is also tried.
 const VALID_ARGS: &[&str] = &[
@@ -20,6 +26,7 @@ const VALID_ARGS: &[&str] = &[
     r#"key = request.id, ttl = "24h", store = "redis", fingerprint = (a, b), wait_in_flight = "1s""#,
     r#""250ms", on_cancel = Self::reset, cancel_safe = false, name = "t""#,
     r#"after = "p95", max = 3, budget = "10%", warmup = 50, window = "30s", per = id, name = "h""#,
+    r#""100/s", burst = 20, wait = "250ms", per = self.id, max_partitions = 10, name = "r""#,
 ];
 
 /// Functions the attributes are applied to, whose every prefix is also tried.
@@ -193,6 +200,7 @@ fn the_soup_is_seasoned_with_valid_input() {
         (Kind::Timeout, VALID_ARGS[3]),
         (Kind::Idempotent, VALID_ARGS[4]),
         (Kind::Timeout, VALID_ARGS[5]),
+        (Kind::RateLimit, VALID_ARGS[6]),
     ] {
         let out = attribute(kind, TokenStream::from_str(args).unwrap(), item.clone()).to_string();
         assert!(!out.contains("compile_error"), "{kind:?}: {out}");

@@ -19,11 +19,34 @@ pub enum Error {
     IdempotencyInFlight(KeyConflict),
     /// The idempotency key was used before with different arguments.
     IdempotencyKeyReused(KeyConflict),
-    /// The idempotency store could not be read or written (for example Redis is unreachable).
+    /// A shared store (idempotency, rate limit) could not be read or written (for example Redis
+    /// is unreachable).
     Store(StoreFailure),
     /// Every place of a bulkhead was taken (and its queue full, or the wait over): the body did
     /// not run.
     BulkheadFull(BulkheadFull),
+    /// A rate limit turned the call away: no slot within the time the call could wait.
+    RateLimited(RateLimited),
+}
+
+/// Details of [`Error::RateLimited`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RateLimited {
+    pub(crate) policy: PolicyName,
+    pub(crate) retry_after: Duration,
+}
+
+impl RateLimited {
+    /// Builds the details: the limiter's name and how long until a slot frees.
+    pub fn new(policy: impl Into<PolicyName>, retry_after: Duration) -> Self {
+        Self { policy: policy.into(), retry_after }
+    }
+
+    /// How long until the limiter admits a call again (a call made then is admitted unless
+    /// another takes the slot first).
+    pub fn retry_after(&self) -> Duration {
+        self.retry_after
+    }
 }
 
 /// Details of [`Error::CircuitOpen`].
@@ -224,6 +247,22 @@ impl Error {
             Error::IdempotencyInFlight(d) | Error::IdempotencyKeyReused(d) => d.policy.as_str(),
             Error::Store(d) => d.policy.as_str(),
             Error::BulkheadFull(d) => d.policy.as_str(),
+            Error::RateLimited(d) => d.policy.as_str(),
+        }
+    }
+
+    /// True for [`Error::RateLimited`].
+    pub fn is_rate_limited(&self) -> bool {
+        matches!(self, Error::RateLimited(_))
+    }
+
+    /// How long until the policy that rejected the call would let one through: a rate limit's
+    /// next slot, an open circuit's end of cooldown. `None` for other errors.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Error::RateLimited(d) => Some(d.retry_after),
+            Error::CircuitOpen(d) => Some(d.retry_after),
+            _ => None,
         }
     }
 }
@@ -245,7 +284,7 @@ impl fmt::Display for Error {
                 "`{}`: idempotency key `{}` was used before with different arguments",
                 d.policy, d.key
             ),
-            Error::Store(d) => write!(f, "`{}`: idempotency store failed: {}", d.policy, d.message),
+            Error::Store(d) => write!(f, "`{}`: shared store failed: {}", d.policy, d.message),
             Error::BulkheadFull(d) => {
                 let calls = if d.limit == 1 { "call" } else { "calls" };
                 write!(f, "bulkhead `{}` is full ({} {calls} at once)", d.policy, d.limit)?;
@@ -253,6 +292,9 @@ impl fmt::Display for Error {
                     write!(f, "; waited {:?}", d.waited)?;
                 }
                 Ok(())
+            }
+            Error::RateLimited(d) => {
+                write!(f, "`{}` is over its rate limit; retry in {:?}", d.policy, d.retry_after)
             }
         }
     }

@@ -85,7 +85,7 @@ impl<T, E> IsResult for Result<T, E> {
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot carry a `resilient::Error`: implement `From<resilient::Error>` for `{Self}`",
     label = "this function's error type must be able to say that a policy rejected the call",
-    note = "circuit breakers, timeouts and idempotency can turn a call away; they hand their `resilient::Error` to the caller as `{Self}` through `From`",
+    note = "circuit breakers, timeouts, idempotency, bulkheads and rate limits can turn a call away; they hand their `resilient::Error` to the caller as `{Self}` through `From`",
     note = "add a variant, e.g. `Resilience(resilient::Error)`, and `impl From<resilient::Error> for {Self}`",
     note = "if the attribute stands on an `impl` block, `#[resilient::skip]` on this method leaves it out"
 )]

@@ -143,6 +143,14 @@ impl Snapshot {
         })
     }
 
+    /// The rate limiter with this name; `None` if there is none or more than one.
+    pub fn rate_limit(&self, name: &str) -> Option<&crate::rate_limit::RateLimitSnapshot> {
+        self.find(name, |s| match s {
+            PolicyState::RateLimit(r) => Some(r),
+            _ => None,
+        })
+    }
+
     fn find<'a, T>(
         &'a self,
         name: &str,
@@ -231,6 +239,8 @@ pub enum PolicyState {
     /// `circuit_breaker` and `"mode": "adaptive"`.
     #[serde(rename = "circuit_breaker")]
     AdaptiveBreaker(crate::breaker::AdaptiveSnapshot),
+    /// A rate limiter.
+    RateLimit(crate::rate_limit::RateLimitSnapshot),
 }
 
 impl PolicyState {
@@ -247,6 +257,7 @@ impl PolicyState {
             PolicyState::Fallback(_) => "fallback",
             PolicyState::Hedge(_) => "hedge",
             PolicyState::AdaptiveBreaker(_) => "circuit_breaker",
+            PolicyState::RateLimit(_) => "rate_limit",
         }
     }
 
@@ -262,12 +273,14 @@ impl PolicyState {
                 "timeout" => &resilient_spec::TIMEOUT,
                 "bulkhead" => &resilient_spec::BULKHEAD,
                 "hedge" => &resilient_spec::HEDGE,
+                "rate_limit" => &resilient_spec::RATE_LIMIT,
                 _ => &resilient_spec::CIRCUIT_BREAKER,
             },
             PolicyState::Bulkhead(_) => &resilient_spec::BULKHEAD,
             PolicyState::Fallback(_) => &resilient_spec::FALLBACK,
             PolicyState::Hedge(_) => &resilient_spec::HEDGE,
             PolicyState::AdaptiveBreaker(_) => &resilient_spec::CIRCUIT_BREAKER,
+            PolicyState::RateLimit(_) => &resilient_spec::RATE_LIMIT,
         }
     }
 }

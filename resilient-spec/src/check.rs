@@ -59,6 +59,10 @@ pub enum Type {
         /// A key written with a value, for messages: `k = 2.0`.
         example: &'static str,
     },
+    /// A rate: `"100/s"`, `"600/m"`, `"1000/h"`.
+    Rate,
+    /// A rate limit's burst: a whole number, or `"off"` for the rate's N.
+    Burst,
 }
 
 /// A message and whether it belongs on the value (as every message here does) or its key.
@@ -133,6 +137,8 @@ impl Type {
                     Err(format!("expected {what}: a number from {min} to {max}, like `{example}`"))
                 }
             },
+            Type::Rate => crate::kinds::rate_limit::rate_value(value),
+            Type::Burst => crate::kinds::rate_limit::burst_value(value),
         }
     }
 }

@@ -4,6 +4,7 @@
 
 pub use crate::kinds::FALLBACK;
 pub use crate::kinds::HEDGE;
+pub use crate::kinds::RATE_LIMIT;
 pub use crate::kinds::{
     ADAPTIVE_KEYS, BINARY_KEYS, CIRCUIT_BREAKER, IDEMPOTENT, RETRY, TIMEOUT,
     breaker_key_outside_mode, check_bounds, check_delays,
@@ -83,7 +84,7 @@ impl Kind {
 
 /// Every kind, for lookups by name.
 pub const KINDS: &[&Kind] =
-    &[&RETRY, &CIRCUIT_BREAKER, &TIMEOUT, &IDEMPOTENT, &BULKHEAD, &FALLBACK, &HEDGE];
+    &[&RETRY, &CIRCUIT_BREAKER, &TIMEOUT, &IDEMPOTENT, &BULKHEAD, &FALLBACK, &HEDGE, &RATE_LIMIT];
 
 /// The kind named `name` (as configuration writes it), or a message listing them.
 pub fn kind(name: &str) -> Result<&'static Kind, String> {

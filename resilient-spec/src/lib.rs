@@ -27,11 +27,13 @@ pub mod value;
 
 pub use kind::FALLBACK;
 pub use kind::HEDGE;
+pub use kind::RATE_LIMIT;
 pub use kind::{
     ADAPTIVE_KEYS, BINARY_KEYS, CIRCUIT_BREAKER, IDEMPOTENT, KINDS, Key, Kind, RETRY, TIMEOUT,
     breaker_key_outside_mode, check_bounds, check_delays, kind,
 };
 pub use kind::{BULKHEAD, check_adaptive};
+pub use kinds::rate as parse_rate;
 pub use kinds::{LIMIT, MAX_LIMIT};
 pub use value::After;
 pub use value::{Backoff, Force, Jitter, Rule, Setting, Type, Value};

@@ -33,3 +33,5 @@ pub const HEDGES_TOTAL: &str = "resilient_hedges_total";
 pub const HEDGES_WON_TOTAL: &str = "resilient_hedges_won_total";
 /// Gauge `{policy}`: an adaptive breaker's rejection probability now, from 0 to 1.
 pub const THROTTLE_PROBABILITY: &str = "resilient_throttle_probability";
+/// Histogram `{policy}`: how long calls over a rate limit waited for their slot, in seconds.
+pub const RATE_LIMIT_WAIT_SECONDS: &str = "resilient_rate_limit_wait_seconds";

@@ -108,6 +108,13 @@ pub enum Setting {
     Adaptive,
     /// When a hedge starts: a fixed delay or a percentile of recent latencies.
     After(After),
+    /// A rate: `count` calls per `per` (`"100/s"`).
+    Rate {
+        /// N, the calls.
+        count: u64,
+        /// The period: a second, a minute or an hour.
+        per: Duration,
+    },
 }
 
 impl Setting {
@@ -158,6 +165,12 @@ impl fmt::Display for Setting {
             Setting::Adaptive => f.write_str("adaptive"),
             Setting::After(After::Fixed(d)) => f.write_str(&duration::display(d)),
             Setting::After(After::Percentile(p)) => write!(f, "p{p}"),
+            Setting::Rate { count, per } => match (per.as_secs(), per.subsec_nanos()) {
+                (1, 0) => write!(f, "{count}/s"),
+                (60, 0) => write!(f, "{count}/m"),
+                (3600, 0) => write!(f, "{count}/h"),
+                _ => write!(f, "{count}/{}", duration::display(per)),
+            },
         }
     }
 }
@@ -166,4 +179,5 @@ pub use crate::check::{
     BACKOFF, BUDGET, Error, JITTER, RULE, Type, adaptive, backoff, budget, duration_value, jitter,
     rule,
 };
+pub use crate::kinds::rate_limit::RATE;
 pub use crate::kinds::{AFTER, after};

@@ -5,6 +5,9 @@
 //! adapts to the latency the function really sees (`"p99*2"`), and [`idempotent`] answers
 //! duplicate requests once. [`hedge`] starts a second attempt beside a call slower than its p95.
 //! Signatures stay as they are; callers change nothing.
+//! adapts to the latency the function really sees (`"p99*2"`), [`idempotent`] answers
+//! duplicate requests once, and [`rate_limit`] keeps calls to `"N/s"`, per user or for a whole
+//! fleet. Signatures stay as they are; callers change nothing.
 //!
 //! ```
 //! use resilient::retry;
@@ -380,6 +383,40 @@ pub use resilient_macros::skip;
 /// `#[retry]` above for failed ones). See `docs/hedging.md`.
 #[doc(inline)]
 pub use resilient_macros::hedge;
+/// Limits the function to N calls per second, minute or hour: GCRA, in process or fleet-wide.
+///
+/// ```
+/// use std::time::Duration;
+///
+/// #[derive(Debug)]
+/// enum ApiError { Limited(resilient::Error) }
+/// impl From<resilient::Error> for ApiError {
+///     fn from(e: resilient::Error) -> Self { ApiError::Limited(e) }
+/// }
+///
+/// #[resilient::rate_limit("2/s")]
+/// async fn search(q: &str) -> Result<usize, ApiError> {
+///     Ok(q.len())
+/// }
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
+/// assert!(search("a").await.is_ok());
+/// assert!(search("b").await.is_ok()); // a burst of 2 (the rate's N)
+/// let Err(ApiError::Limited(e)) = search("c").await else { panic!() };
+/// assert!(e.is_rate_limited());
+/// assert_eq!(e.retry_after(), Some(Duration::from_millis(500)));
+/// # }
+/// ```
+///
+/// The first argument is the rate: `"N/s"`, `"N/m"` or `"N/h"`. Keys: `burst` (calls admitted
+/// at once after a quiet spell; default N), `wait` (how long a call over the limit may wait for
+/// its slot; default `"0ms"`: rejected at once with [`Error::RateLimited`], whose
+/// [`retry_after`](Error::retry_after) says when a slot frees), `per` with `max_partitions` (a
+/// limit per value, like `per = user.id`: see [`partition`]), `store` (a shared store registered
+/// with `runtime::rate_limit::register_store`: one limit for every instance; with `per`, one per
+/// value, keyed by its `Debug` text), `on_store_error`
+/// (`"fail"`, the default, or `"local"`: what a call gets when the shared store fails), `name`.
+#[doc(inline)]
+pub use resilient_macros::rate_limit;
 
 pub use resilient_runtime::idempotency::IdempotencyKey;
 pub use resilient_runtime::{Error, config, deadline, observe, partition, registry, rng};
@@ -392,6 +429,7 @@ pub mod runtime {
     pub use resilient_runtime::{
         Outcome, backoff, breaker, cancel, error, idempotency, pipeline, retry, timeout,
     };
+    pub use resilient_runtime::{clock, rate_limit};
 }
 
 /// The README's examples, compiled and run as doc tests.
@@ -419,6 +457,7 @@ pub mod __private {
         DEFAULT_MAX_PARTITIONS, NoLabel, Partitioned, label_of,
     };
     pub use resilient_runtime::pipeline::*;
+    pub use resilient_runtime::rate_limit::{RateLimiter, store_key};
     pub use resilient_runtime::retry::{Attempts, BudgetSettings, Retry};
     pub use resilient_runtime::timeout::Timeout;
     pub use std::sync::LazyLock;

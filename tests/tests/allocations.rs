@@ -406,3 +406,19 @@ fn fallback_allocates_nothing_on_a_success_nor_when_it_answers() {
     assert_eq!(allocations_per_call(|| with_fallback(7)), 0.0);
     assert_eq!(allocations_per_call(|| answered_by_fallback(7)), 0.0);
 }
+
+#[resilient::rate_limit("1000000000/s")]
+async fn rate_limited(x: u64) -> Result<u64, AppError> {
+    Ok(x + 1)
+}
+
+#[resilient::rate_limit("1000000000/s", per = x)]
+async fn rate_limited_per(x: u64) -> Result<u64, AppError> {
+    Ok(x + 1)
+}
+
+#[test]
+fn a_call_within_a_rate_limit_allocates_nothing() {
+    assert_eq!(allocations_per_call(|| rate_limited(1)), 0.0);
+    assert_eq!(allocations_per_call(|| rate_limited_per(7)), 0.0);
+}

@@ -261,3 +261,22 @@ async fn a_recorder_panicking_when_recording_is_switched_off_for_the_policy() {
     }
     assert_eq!(recorder.0.0.load(SeqCst), 1, "asked once, then no more");
 }
+
+#[resilient::rate_limit("2/s", burst = 1, wait = "500ms", name = "m::rate_limit")]
+async fn limited() -> Result<(), AppError> {
+    Ok(())
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_rate_limit_counts_rejections_and_times_waits() {
+    let recorder = PrometheusBuilder::new().build_recorder();
+    let _local = metrics::set_default_local_recorder(&recorder);
+    limited().await.unwrap(); // at once
+    limited().await.unwrap(); // waits 500 ms
+    let (a, b) = tokio::join!(limited(), limited()); // the first waits 500 ms, the second would wait 1 s
+    assert!(a.is_ok() && b.is_err());
+    let s = samples(&recorder);
+    assert_eq!(calls(&s, "m::rate_limit", "rate_limit", "rejected"), 1.0);
+    assert_eq!(one(&s, r#"resilient_rate_limit_wait_seconds_count{policy="m::rate_limit"}"#), 2.0);
+    assert_eq!(one(&s, r#"resilient_rate_limit_wait_seconds_sum{policy="m::rate_limit"}"#), 1.0);
+}

@@ -600,3 +600,25 @@ mod fallback {
         assert_eq!(CALLS.load(SeqCst), 2, "both attempts ran first");
     }
 }
+
+mod rate_limit {
+    use super::*;
+
+    #[resilient::rate_limit("2/h", burst = 2)]
+    fn limited() -> Result<(), AppError> {
+        Ok(())
+    }
+
+    #[test]
+    fn a_sync_rate_limit_rejects_past_the_burst_on_the_thread() {
+        assert_eq!(limited(), Ok(()));
+        assert_eq!(limited(), Ok(()));
+        match limited() {
+            Err(AppError::Rejected(e)) => {
+                assert!(e.is_rate_limited(), "{e}");
+                assert!(e.retry_after().is_some_and(|d| d > Duration::from_secs(60)), "{e}");
+            }
+            other => panic!("expected a rate limit, got {other:?}"),
+        }
+    }
+}

@@ -25,6 +25,7 @@ const GROUPS: &[(&str, &str)] = &[
     ("sync-retry", "resilient/macro"),
     ("sync-breaker", "resilient/macro"),
     ("many_tasks", "resilient/stack"),
+    ("rate_limit", "resilient/macro"),
 ];
 
 fn main() {

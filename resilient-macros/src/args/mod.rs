@@ -7,6 +7,7 @@ mod fallback;
 mod hedge;
 mod idempotent;
 mod per;
+mod rate_limit;
 mod retry;
 mod timeout;
 mod values;
@@ -17,6 +18,7 @@ pub(crate) use fallback::{FallbackArgs, FallbackFn};
 pub(crate) use hedge::HedgeArgs;
 pub(crate) use idempotent::IdempotentArgs;
 pub(crate) use per::{Per, PerKeys};
+pub(crate) use rate_limit::RateLimitArgs;
 pub(crate) use retry::{BackoffKind, JitterKind, RetryArgs};
 pub(crate) use timeout::{TimeoutArgs, TimeoutRule};
 

@@ -24,6 +24,7 @@ mod impl_block;
 mod marker;
 mod partition;
 mod pipeline;
+mod rate_limit;
 mod statics;
 pub(crate) mod sync_pipeline;
 

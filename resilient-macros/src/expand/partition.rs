@@ -20,6 +20,7 @@ pub(crate) fn per_of(layer: &Layer) -> Option<&Per> {
         Layer::Bulkhead(b) => b.per.as_ref(),
         Layer::Fallback(_) => None,
         Layer::Hedge(h) => h.per.as_ref(),
+        Layer::RateLimit(r) => r.per.as_ref(),
     }
 }
 

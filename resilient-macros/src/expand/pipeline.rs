@@ -94,6 +94,10 @@ pub(crate) fn build(ctx: &Ctx<'_>, index: usize, body: &Block) -> TokenStream {
         Layer::Bulkhead(_) => super::bulkhead::layer(&policy, inner(), dot_await(ctx, index + 1)),
         Layer::Fallback(f) => super::fallback::layer(ctx, index, f, inner()),
         Layer::Hedge(_) => super::hedge::layer(ctx, index, inner()),
+        Layer::RateLimit(r) => {
+            let has_receiver = ctx.bindings.iter().any(|b| b.ident == "__resilient_self");
+            super::rate_limit::layer(r, &policy, has_receiver, inner(), dot_await(ctx, index + 1))
+        }
     }
 }
 

@@ -46,6 +46,7 @@ pub(crate) fn declare(layer: &Layer, index: usize, fn_name: &str) -> TokenStream
         Layer::Bulkhead(b) => &b.name,
         Layer::Fallback(f) => &f.name,
         Layer::Hedge(h) => &h.name,
+        Layer::RateLimit(r) => &r.name,
     };
     let the_name = given_name.as_ref().map_or_else(|| default_name(fn_name), |n| quote!(#n));
     let default_name = match per {
@@ -208,6 +209,10 @@ pub(crate) fn declare(layer: &Layer, index: usize, fn_name: &str) -> TokenStream
         }
         Layer::Fallback(f) => super::fallback::declare(name_of(&f.name)),
         Layer::Hedge(h) => super::hedge::declare(h, name_of(&h.name)),
+        Layer::RateLimit(r) => {
+            let name = name_of(&r.name);
+            (quote!(#p::RateLimiter), super::rate_limit::init(r, name))
+        }
     };
     let (ty, init) = match per {
         Some(per) => {

@@ -43,7 +43,7 @@ use crate::layers::{Kind, Layer};
 /// Whether a layer of `kind` can stand on a sync fn; if not, why, and what to write instead.
 pub(crate) fn supports(kind: Kind) -> Result<(), &'static str> {
     match kind {
-        Kind::Retry | Kind::CircuitBreaker | Kind::Bulkhead | Kind::Fallback => Ok(()),
+        Kind::Retry | Kind::CircuitBreaker | Kind::Bulkhead | Kind::Fallback | Kind::RateLimit => Ok(()),
         Kind::Timeout => Err(
             "`#[timeout]` cannot bound a sync fn: a blocking call cannot be interrupted, so the caller would wait for it anyway. \
              Make it an `async fn` (running the blocking work in `tokio::task::spawn_blocking`, which the timeout stops waiting for; \
@@ -118,6 +118,24 @@ pub(crate) fn build(ctx: &Ctx<'_>, index: usize, body: &Block) -> TokenStream {
         }
         Layer::Fallback(f) => {
             super::fallback::sync_layer(ctx, index, f, build(ctx, index + 1, body))
+        }
+        Layer::RateLimit(r) => {
+            // A slot taken now, or after sleeping on the thread for at most `wait`.
+            let inner = build(ctx, index + 1, body);
+            if let Some(store) = &r.store {
+                return syn::Error::new(
+                    store.span(),
+                    "a sync fn's `#[rate_limit]` counts in this process only: a shared `store` is asked over the network, \
+                     which a blocking `fn` cannot await. Remove `store`, or make the function an `async fn`",
+                )
+                .to_compile_error();
+            }
+            quote! {
+                match #policy.acquire_blocking() {
+                    ::core::result::Result::Ok(()) => #inner,
+                    ::core::result::Result::Err(rejected) => ::core::result::Result::Err(rejected),
+                }
+            }
         }
         Layer::Timeout(_) | Layer::Idempotent(_) | Layer::Hedge(_) => {
             unreachable!("`check` reports the layers a sync fn cannot take before generation")

@@ -49,6 +49,8 @@ use serde::de::DeserializeOwned;
 
 pub use key::IdempotencyKey;
 #[cfg(feature = "redis")]
+pub(crate) use redis::redact;
+#[cfg(feature = "redis")]
 pub use redis::{
     DEFAULT_CONNECTION_TIMEOUT, DEFAULT_RESPONSE_TIMEOUT, DEFAULT_RETRIES, RedisConfig,
     RedisConnection, RedisStore,

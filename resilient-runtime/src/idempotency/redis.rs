@@ -8,6 +8,8 @@
 
 mod connect;
 
+pub(crate) use connect::redact;
+
 use std::sync::Arc;
 use std::time::Duration;
 

@@ -293,3 +293,48 @@ pub(crate) fn hedge_delay_moved(policy: &PolicyName, from: Option<Duration>, to:
     #[cfg(feature = "tracing")]
     tracing::debug!(policy = %policy, kind = kind::HEDGE, ?from, ?to, "hedge: delay moved");
 }
+
+#[cold]
+pub(crate) fn rate_limit_rejected(policy: &PolicyName, retry_after: Duration) {
+    #[cfg(feature = "tracing")]
+    tracing::debug!(
+        policy = %policy, kind = kind::RATE_LIMIT, ?retry_after,
+        "rate limit: call rejected, over the limit"
+    );
+}
+
+#[cold]
+pub(crate) fn rate_limit_waiting(policy: &PolicyName, delay: Duration) {
+    #[cfg(feature = "tracing")]
+    tracing::debug!(
+        policy = %policy, kind = kind::RATE_LIMIT, ?delay,
+        "rate limit: over the limit, waiting for the call's slot"
+    );
+}
+
+/// The shared store failed: the call fails (`local` false, at `warn` each time) or, the first
+/// time in a row, falls back to the in-process limiter (`local` true).
+#[cold]
+pub(crate) fn rate_limit_store_failed(policy: &PolicyName, store: &str, error: &str, local: bool) {
+    #[cfg(feature = "tracing")]
+    if local {
+        tracing::warn!(
+            policy = %policy, kind = kind::RATE_LIMIT, store, error,
+            "rate limit: shared store failed; limiting in process until it answers again"
+        );
+    } else {
+        tracing::warn!(
+            policy = %policy, kind = kind::RATE_LIMIT, store, error,
+            "rate limit: shared store failed; the call fails"
+        );
+    }
+}
+
+#[cold]
+pub(crate) fn rate_limit_store_recovered(policy: &PolicyName, store: &str) {
+    #[cfg(feature = "tracing")]
+    tracing::info!(
+        policy = %policy, kind = kind::RATE_LIMIT, store,
+        "rate limit: shared store answers again; the limit is shared again"
+    );
+}

@@ -627,3 +627,50 @@ impl AdaptiveMetrics {
         self.fuse.run(|| self.probability.set(p));
     }
 }
+
+/// A rate limiter's handles.
+#[derive(Debug)]
+pub(crate) struct RateLimitMetrics {
+    fuse: Fuse,
+    rejected: Counter,
+    failure: Counter,
+    wait: Histogram,
+}
+
+impl Default for RateLimitMetrics {
+    /// No-op handles: the policy records nothing.
+    fn default() -> Self {
+        Self {
+            fuse: Fuse::default(),
+            rejected: Counter::noop(),
+            failure: Counter::noop(),
+            wait: Histogram::noop(),
+        }
+    }
+}
+
+impl RateLimitMetrics {
+    pub(crate) fn new(name: &PolicyName) -> Self {
+        resolve(name, kind::RATE_LIMIT, |l| Self {
+            fuse: Fuse::default(),
+            rejected: l.calls(outcome::REJECTED),
+            failure: l.calls(outcome::FAILURE),
+            wait: metrics::histogram!(names::RATE_LIMIT_WAIT_SECONDS, l.policy()),
+        })
+    }
+
+    /// A call over the limit was turned away.
+    pub(crate) fn rejected(&self) {
+        self.fuse.run(|| self.rejected.increment(1));
+    }
+
+    /// A call waited `delay` for its slot.
+    pub(crate) fn waited(&self, delay: Duration) {
+        self.fuse.run(|| self.wait.record(delay.as_secs_f64()));
+    }
+
+    /// The shared store failed and the call failed with it.
+    pub(crate) fn store_failed(&self) {
+        self.fuse.run(|| self.failure.increment(1));
+    }
+}

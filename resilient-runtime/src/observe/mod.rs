@@ -20,10 +20,10 @@ pub use self::metrics::MAX_POLICY_NAMES;
 #[cfg(feature = "metrics")]
 pub(crate) use self::metrics::{
     AdaptiveMetrics, BreakerMetrics, BulkheadMetrics, FallbackMetrics, HedgeMetrics,
-    IdempotencyMetrics, RetryMetrics, TimeoutMetrics,
+    IdempotencyMetrics, RateLimitMetrics, RetryMetrics, TimeoutMetrics,
 };
 #[cfg(not(feature = "metrics"))]
 pub(crate) use self::off::{
     AdaptiveMetrics, BreakerMetrics, BulkheadMetrics, FallbackMetrics, HedgeMetrics,
-    IdempotencyMetrics, RetryMetrics, TimeoutMetrics,
+    IdempotencyMetrics, RateLimitMetrics, RetryMetrics, TimeoutMetrics,
 };

@@ -3,6 +3,7 @@
 
 // The names themselves are declared once, in `resilient-spec` (each kind's declaration lists the
 // ones it records); the labels, their values and the table below live here.
+pub use resilient_spec::metrics::RATE_LIMIT_WAIT_SECONDS;
 pub use resilient_spec::metrics::{BULKHEAD_IN_FLIGHT, BULKHEAD_LIMIT, BULKHEAD_QUEUED};
 pub use resilient_spec::metrics::{
     CALL_DURATION_SECONDS, CALLS_TOTAL, CIRCUIT_STATE, CIRCUIT_TRANSITIONS_TOTAL,
@@ -39,6 +40,8 @@ pub mod kind {
     pub const FALLBACK: &str = "fallback";
     /// `#[hedge]`.
     pub const HEDGE: &str = "hedge";
+    /// `#[rate_limit]`.
+    pub const RATE_LIMIT: &str = "rate_limit";
 }
 
 /// Values of the `outcome` label.
@@ -187,5 +190,11 @@ pub const METRICS: &[Metric] = &[
         ty: MetricType::Gauge,
         labels: &[POLICY],
         help: "An adaptive circuit breaker's rejection probability now, from 0 to 1.",
+    },
+    Metric {
+        name: RATE_LIMIT_WAIT_SECONDS,
+        ty: MetricType::Histogram,
+        labels: &[POLICY],
+        help: "How long calls over a rate limit waited for their slot, in seconds.",
     },
 ];

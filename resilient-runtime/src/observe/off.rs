@@ -138,3 +138,18 @@ impl AdaptiveMetrics {
     #[inline(always)]
     pub(crate) fn probability(&self, _: f64) {}
 }
+
+#[derive(Debug, Default)]
+pub(crate) struct RateLimitMetrics;
+
+impl RateLimitMetrics {
+    pub(crate) fn new(_: &PolicyName) -> Self {
+        Self
+    }
+    #[inline(always)]
+    pub(crate) fn rejected(&self) {}
+    #[inline(always)]
+    pub(crate) fn waited(&self, _: Duration) {}
+    #[inline(always)]
+    pub(crate) fn store_failed(&self) {}
+}

@@ -5,6 +5,7 @@ mod circuit_breaker;
 mod fallback;
 mod hedge;
 mod idempotent;
+pub(crate) mod rate_limit;
 mod retry;
 mod timeout;
 
@@ -13,6 +14,7 @@ pub use circuit_breaker::{ADAPTIVE_KEYS, BINARY_KEYS, CIRCUIT_BREAKER, breaker_k
 pub use fallback::FALLBACK;
 pub use hedge::{AFTER, HEDGE, after};
 pub use idempotent::IDEMPOTENT;
+pub use rate_limit::{RATE_LIMIT, rate};
 pub use retry::{RETRY, check_delays};
 pub use timeout::{TIMEOUT, check_bounds};
 
