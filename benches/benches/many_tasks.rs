@@ -7,13 +7,17 @@
 
 use std::future::Future;
 use std::hint::black_box;
+use std::num::NonZeroU32;
 use std::time::{Duration, Instant};
 
 use backon::{ExponentialBuilder, Retryable};
 use criterion::{Criterion, criterion_group, criterion_main};
 use failsafe::futures::CircuitBreaker as _;
 use failsafe::{Config, backoff, failure_policy};
-use resilient::{circuit_breaker, idempotent, retry, timeout};
+use governor::{Quota, RateLimiter as Governor};
+use resilient::{
+    bulkhead, circuit_breaker, fallback, hedge, idempotent, rate_limit, retry, timeout,
+};
 use resilient_benches::{BenchError, bare, work};
 use tokio::runtime::Runtime;
 
@@ -49,6 +53,46 @@ async fn idempotent_hit(x: u64) -> Result<u64, BenchError> {
 #[circuit_breaker]
 #[timeout("1s")]
 async fn stacked(x: u64) -> Result<u64, BenchError> {
+    Ok(work(x))
+}
+
+#[circuit_breaker(mode = "adaptive")]
+async fn adaptive_breaker(x: u64) -> Result<u64, BenchError> {
+    Ok(work(x))
+}
+
+#[bulkhead(max = 1000)]
+async fn bulkheaded(x: u64) -> Result<u64, BenchError> {
+    Ok(work(x))
+}
+
+#[rate_limit("1000000000/s")]
+async fn rate_limited(x: u64) -> Result<u64, BenchError> {
+    Ok(work(x))
+}
+
+fn answer(e: BenchError) -> Result<u64, BenchError> {
+    Err(e)
+}
+
+#[fallback(answer)]
+async fn with_fallback(x: u64) -> Result<u64, BenchError> {
+    Ok(work(x))
+}
+
+#[hedge(after = "1s")]
+async fn hedged(x: u64) -> Result<u64, BenchError> {
+    Ok(work(x))
+}
+
+/// Every policy a call would meet in a service, in the recommended order.
+#[fallback(answer)]
+#[retry]
+#[circuit_breaker]
+#[timeout("1s")]
+#[rate_limit("1000000000/s")]
+#[bulkhead(max = 1000)]
+async fn full_stack(x: u64) -> Result<u64, BenchError> {
     Ok(work(x))
 }
 
@@ -111,6 +155,24 @@ fn many_tasks(c: &mut Criterion) {
     g.bench_function("resilient/stack", |b| {
         b.iter_custom(|n| run_tasks(&rt, n, || stacked(black_box(1))))
     });
+    g.bench_function("resilient/adaptive_breaker", |b| {
+        b.iter_custom(|n| run_tasks(&rt, n, || adaptive_breaker(black_box(1))))
+    });
+    g.bench_function("resilient/bulkhead", |b| {
+        b.iter_custom(|n| run_tasks(&rt, n, || bulkheaded(black_box(1))))
+    });
+    g.bench_function("resilient/rate_limit", |b| {
+        b.iter_custom(|n| run_tasks(&rt, n, || rate_limited(black_box(1))))
+    });
+    g.bench_function("resilient/fallback", |b| {
+        b.iter_custom(|n| run_tasks(&rt, n, || with_fallback(black_box(1))))
+    });
+    g.bench_function("resilient/hedge", |b| {
+        b.iter_custom(|n| run_tasks(&rt, n, || hedged(black_box(1))))
+    });
+    g.bench_function("resilient/full_stack", |b| {
+        b.iter_custom(|n| run_tasks(&rt, n, || full_stack(black_box(1))))
+    });
 
     let failsafe = Config::new()
         .failure_policy(failure_policy::consecutive_failures(
@@ -130,6 +192,21 @@ fn many_tasks(c: &mut Criterion) {
     g.bench_function("backon/retry", |b| {
         b.iter_custom(|n| {
             run_tasks(&rt, n, || (|| bare(black_box(1))).retry(ExponentialBuilder::default()))
+        })
+    });
+    let governor = std::sync::Arc::new(Governor::direct(Quota::per_second(NonZeroU32::MAX)));
+    g.bench_function("governor/rate_limit", |b| {
+        b.iter_custom(|n| {
+            let governor = governor.clone();
+            run_tasks(&rt, n, move || {
+                let admitted = governor.check().is_ok();
+                async move {
+                    match admitted {
+                        true => bare(black_box(1)).await,
+                        false => Err(BenchError::Failed),
+                    }
+                }
+            })
         })
     });
     g.bench_function("tokio/timeout", |b| {

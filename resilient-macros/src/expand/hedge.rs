@@ -94,22 +94,16 @@ fn argument(b: &Binding) -> TokenStream {
     duplicate_argument(b, ["HedgeReceiver", "HedgeGenericArgument", "HedgeArgument"])
 }
 
-/// What a hedged function cannot be: a sync `fn` (`boxed`: an `#[async_trait]` method, async
-/// all the same), one whose attempts would need the same `&mut` borrow at once, or one whose
+/// What a hedged `async fn` (`boxed`: an `#[async_trait]` method, async all the same) cannot
+/// be: one whose attempts would need the same `&mut` borrow at once, or one whose
 /// attempts would share an idempotency key.
 pub(crate) fn check(layers: &[(Layer, Span)], sig: &Signature, boxed: bool, errors: &mut Errors) {
     let Some(at) = layers.iter().position(|(l, _)| matches!(l, Layer::Hedge(_))) else {
         return;
     };
-    // Reached once sync fns are accepted by the other attributes: say why this one cannot.
+    // A sync fn is reported by `sync_pipeline::check`, with every other attribute a sync fn
+    // cannot take; the `&mut` check below is about concurrent attempts, moot there.
     if sig.asyncness.is_none() && !boxed {
-        errors.error(
-            sig.fn_token,
-            format!(
-                "`#[hedge]` runs attempts at the same time, which a blocking `fn` cannot do: make this function `async fn {}`",
-                sig.ident
-            ),
-        );
         return;
     }
     for input in &sig.inputs {

@@ -43,7 +43,9 @@ use crate::layers::{Kind, Layer};
 /// Whether a layer of `kind` can stand on a sync fn; if not, why, and what to write instead.
 pub(crate) fn supports(kind: Kind) -> Result<(), &'static str> {
     match kind {
-        Kind::Retry | Kind::CircuitBreaker | Kind::Bulkhead | Kind::Fallback | Kind::RateLimit => Ok(()),
+        Kind::Retry | Kind::CircuitBreaker | Kind::Bulkhead | Kind::Fallback | Kind::RateLimit => {
+            Ok(())
+        }
         Kind::Timeout => Err(
             "`#[timeout]` cannot bound a sync fn: a blocking call cannot be interrupted, so the caller would wait for it anyway. \
              Make it an `async fn` (running the blocking work in `tokio::task::spawn_blocking`, which the timeout stops waiting for; \
