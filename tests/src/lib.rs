@@ -62,3 +62,19 @@ impl std::error::Error for AppError {}
 pub fn is_transient(e: &AppError) -> bool {
     !matches!(e, AppError::Permanent)
 }
+
+/// The samples of a Prometheus text rendering or scrape: `name{labels}` → value.
+pub fn prometheus_samples(text: &str) -> std::collections::HashMap<String, f64> {
+    text.lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+        .filter_map(|l| {
+            let (series, value) = l.rsplit_once(' ')?;
+            Some((series.to_owned(), value.parse().ok()?))
+        })
+        .collect()
+}
+
+/// The value of one series of [`prometheus_samples`], or a panic that lists them all.
+pub fn sample(samples: &std::collections::HashMap<String, f64>, series: &str) -> f64 {
+    samples.get(series).copied().unwrap_or_else(|| panic!("no {series} in {samples:#?}"))
+}

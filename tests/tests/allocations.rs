@@ -422,3 +422,57 @@ fn a_call_within_a_rate_limit_allocates_nothing() {
     assert_eq!(allocations_per_call(|| rate_limited(1)), 0.0);
     assert_eq!(allocations_per_call(|| rate_limited_per(7)), 0.0);
 }
+
+// `#[hedge]`'s success path (a call that answers before `after`): nothing, whether the first
+// attempt answers on its first poll or after waiting once (when it reads the clock and arms the
+// hedge's timer).
+
+#[resilient::hedge(after = "50ms")]
+async fn hedged_fixed(x: u64) -> Result<u64, AppError> {
+    Ok(x + 1)
+}
+
+#[resilient::hedge(after = "p95", warmup = 5)]
+async fn hedged_percentile(x: u64) -> Result<u64, AppError> {
+    Ok(x + 1)
+}
+
+/// `Pending` once, then ready: a body that waited (without `yield_now`, whose deferred wakers
+/// pile up in a `Vec` of the runtime's when nothing else runs it).
+struct PendingOnce(bool);
+
+impl Future for PendingOnce {
+    type Output = ();
+    fn poll(mut self: std::pin::Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if std::mem::replace(&mut self.0, true) {
+            Poll::Ready(())
+        } else {
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        }
+    }
+}
+
+#[resilient::hedge(after = "50ms")]
+async fn hedged_fixed_waits(x: &str) -> Result<usize, AppError> {
+    PendingOnce(false).await;
+    Ok(x.len())
+}
+
+#[resilient::hedge(after = "p95", warmup = 5)]
+async fn hedged_percentile_waits(x: &str) -> Result<usize, AppError> {
+    PendingOnce(false).await;
+    Ok(x.len())
+}
+
+#[test]
+fn a_hedge_answering_at_once_allocates_nothing() {
+    assert_eq!(allocations_per_call(|| hedged_fixed(1)), 0.0);
+    assert_eq!(allocations_per_call(|| hedged_percentile(1)), 0.0);
+}
+
+#[test]
+fn a_hedge_answering_after_a_wait_allocates_nothing() {
+    assert_eq!(allocations_per_call(|| hedged_fixed_waits("k")), 0.0);
+    assert_eq!(allocations_per_call(|| hedged_percentile_waits("k")), 0.0);
+}

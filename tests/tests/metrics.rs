@@ -16,16 +16,7 @@ use resilient_tests::AppError;
 
 /// The samples of a Prometheus text rendering: `name{labels}` → value.
 fn samples(recorder: &PrometheusRecorder) -> HashMap<String, f64> {
-    recorder
-        .handle()
-        .render()
-        .lines()
-        .filter(|l| !l.starts_with('#') && !l.is_empty())
-        .filter_map(|l| {
-            let (series, value) = l.rsplit_once(' ')?;
-            Some((series.to_owned(), value.parse().ok()?))
-        })
-        .collect()
+    resilient_tests::prometheus_samples(&recorder.handle().render())
 }
 
 fn calls(s: &HashMap<String, f64>, policy: &str, kind: &str, outcome: &str) -> f64 {
@@ -35,7 +26,7 @@ fn calls(s: &HashMap<String, f64>, policy: &str, kind: &str, outcome: &str) -> f
 }
 
 fn one(s: &HashMap<String, f64>, series: &str) -> f64 {
-    s.get(series).copied().unwrap_or_else(|| panic!("no {series} in {s:#?}"))
+    resilient_tests::sample(s, series)
 }
 
 static ATTEMPTS: AtomicU32 = AtomicU32::new(0);

@@ -54,14 +54,7 @@ async fn get(addr: SocketAddr, path: &str) -> String {
 
 /// The samples of a Prometheus text scrape: `name{labels}` → value.
 fn samples(scrape: &str) -> HashMap<String, f64> {
-    scrape
-        .lines()
-        .filter(|l| !l.starts_with('#') && !l.is_empty())
-        .filter_map(|l| {
-            let (series, value) = l.rsplit_once(' ')?;
-            Some((series.to_owned(), value.parse().ok()?))
-        })
-        .collect()
+    resilient_tests::prometheus_samples(scrape)
 }
 
 #[tokio::test]

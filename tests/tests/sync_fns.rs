@@ -411,20 +411,11 @@ mod observed {
     use super::*;
 
     fn samples(recorder: &PrometheusRecorder) -> HashMap<String, f64> {
-        recorder
-            .handle()
-            .render()
-            .lines()
-            .filter(|l| !l.starts_with('#') && !l.is_empty())
-            .filter_map(|l| {
-                let (series, value) = l.rsplit_once(' ')?;
-                Some((series.to_owned(), value.parse().ok()?))
-            })
-            .collect()
+        resilient_tests::prometheus_samples(&recorder.handle().render())
     }
 
     fn one(s: &HashMap<String, f64>, series: &str) -> f64 {
-        s.get(series).copied().unwrap_or_else(|| panic!("no {series} in {s:#?}"))
+        resilient_tests::sample(s, series)
     }
 
     static FAIL: AtomicU32 = AtomicU32::new(1);

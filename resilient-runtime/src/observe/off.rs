@@ -93,6 +93,7 @@ impl BulkheadMetrics {
     pub(crate) fn limit(&self, _: u32) {}
 }
 
+#[derive(Debug, Default)]
 pub(crate) struct FallbackMetrics;
 
 impl FallbackMetrics {
