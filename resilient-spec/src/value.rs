@@ -108,6 +108,8 @@ pub enum Setting {
     Adaptive,
     /// When a hedge starts: a fixed delay or a percentile of recent latencies.
     After(After),
+    /// One of the words a [`Type::Choice`] accepts.
+    Choice(&'static str),
 }
 
 impl Setting {
@@ -158,6 +160,7 @@ impl fmt::Display for Setting {
             Setting::Adaptive => f.write_str("adaptive"),
             Setting::After(After::Fixed(d)) => f.write_str(&duration::display(d)),
             Setting::After(After::Percentile(p)) => write!(f, "p{p}"),
+            Setting::Choice(word) => f.write_str(word),
         }
     }
 }

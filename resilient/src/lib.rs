@@ -431,4 +431,5 @@ pub mod __private {
     }
     pub use __resilient_fused as fused;
     pub use resilient_runtime::blocking;
+    pub use resilient_runtime::breaker::Timeouts as BreakerTimeouts;
 }

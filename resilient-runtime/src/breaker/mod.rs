@@ -73,7 +73,7 @@ pub use adaptive::{
 };
 pub use guard::Guarded;
 pub use permit::Permit;
-pub use settings::{BreakerSettings, CircuitBreakerBuilder};
+pub use settings::{BreakerSettings, CircuitBreakerBuilder, Timeouts};
 pub use snapshot::BreakerSnapshot;
 
 use crate::error::{CircuitOpen, PolicyName};
