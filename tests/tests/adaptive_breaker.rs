@@ -294,6 +294,46 @@ async fn learning_configured(delay: Duration) -> Result<(), AppError> {
     Ok(())
 }
 
+#[circuit_breaker(
+    mode = "adaptive",
+    window = "10s",
+    min_rps = 0.0,
+    name = "learning::configured_adaptive"
+)]
+#[timeout("p99*2", initial = "100ms", min = "10ms", max = "1s", warmup = 1, window = "10s")]
+async fn learning_configured_adaptive(delay: Duration) -> Result<(), AppError> {
+    tokio::time::sleep(delay).await;
+    Ok(())
+}
+
+#[tokio::test(start_paused = true)]
+async fn configuration_switches_which_timeouts_count_adaptive() {
+    let table = "[\"learning::configured_adaptive\".circuit_breaker]";
+    resilient::config::apply(&format!("{table}\ntimeouts = \"settled\"")).unwrap();
+    for _ in 0..20 {
+        learning_configured_adaptive(Duration::from_millis(5)).await.unwrap();
+    }
+    let counts = || {
+        let snap = resilient::registry::snapshot();
+        let s = snap.adaptive_breaker("learning::configured_adaptive").unwrap();
+        assert_eq!(
+            snap.policy("learning::configured_adaptive", "circuit_breaker")
+                .unwrap()
+                .setting("timeouts")
+                .unwrap()
+                .value,
+            s.settings.timeouts.as_str()
+        );
+        (s.requests, s.accepts)
+    };
+    let before = counts();
+    assert!(timed_out(&learning_configured_adaptive(Duration::from_millis(50)).await));
+    assert_eq!(counts(), before, "not recorded");
+    resilient::config::apply(&format!("{table}\ntimeouts = \"all\"")).unwrap();
+    assert!(timed_out(&learning_configured_adaptive(Duration::from_millis(100)).await));
+    assert_eq!(counts(), (before.0 + 1, before.1), "a failure");
+}
+
 #[tokio::test(start_paused = true)]
 async fn configuration_switches_which_timeouts_count() {
     let table = "[\"learning::configured\".circuit_breaker]";

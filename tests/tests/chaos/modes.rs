@@ -1,5 +1,5 @@
-//! The demo's schedule, side by side: the plain client, the binary breaker's stack and the
-//! adaptive breaker's stack, each against its own copy of the downstream, in virtual time
+//! The demo's schedule, side by side: the plain client, the binary breaker's stack, the
+//! adaptive breaker's stack, variants of them and hedged ones, each against its own copy of the downstream, in virtual time
 //! (`start_paused`, seeded randomness), so the figures are the same on every run.
 //!
 //! The schedule is the demo's (`examples/examples/demo.rs`), unchanged: healthy 2.5 s, outage
@@ -17,7 +17,11 @@
 //!   same calls: resends included, a resend answered from the idempotency store counts as
 //!   answered);
 //! - *slow p99*: the 99th percentile of the latency callers saw (success or failure) of the
-//!   calls started in the slow phase.
+//!   calls started in the slow phase;
+//! - *hedges*: sent, won (answered first) and refused by the budget, per run, from
+//!   `registry::snapshot().hedge(..)`;
+//! - *targets* (the issue's): outage load at most 15 % of the plain client's, back within 2x its
+//!   time, at least its share of answered calls ([`targets`]).
 //!
 //! Two hedged clients (`#[hedge(after = "p95")]` between the retry and the breaker, so each
 //! attempt may be hedged and every hedge passes the breaker) are entries of [`SIDES`] too.
@@ -303,8 +307,9 @@ pub(crate) struct Side {
 }
 
 /// Every client run on the schedule; the first is the plain one the others are measured
-/// against. The first four have the demo's layers as they are; the last two change only the
-/// timeout's `min`.
+/// against. The next three have the demo's layers as they are; then two change only the
+/// timeout's `min`, two add a hedge ([`UNHEDGED`] names their twins), and the last ([`BEST`])
+/// shortens the binary breaker's cooldown to 250 ms with the timeout's `min` at 200 ms.
 pub(crate) const SIDES: &[Side] = &[
     Side { name: "plain", call: |d, o| Box::pin(plain(d, o)), breaker: None, hedge: None },
     Side {
