@@ -84,8 +84,10 @@ impl Elapsed {
 
     /// The limit was an adaptive one, learned (warm-up over) and below its `max`: the call was
     /// slower than the function has lately been, and its censored sample raises the limit (a
-    /// latency shift the timeout is learning). Circuit breakers do not count such a timeout as a
-    /// failure; one at `max`, at `initial` during the warm-up, or of a fixed timeout, they do.
+    /// latency shift the timeout is learning). A circuit breaker with `timeouts = "settled"`
+    /// ([`Timeouts::Settled`](crate::breaker::Timeouts::Settled)) does not count such a timeout
+    /// as a failure; by default (`"all"`) every timeout counts, as do, in either case, one at
+    /// `max`, at `initial` during the warm-up, or of a fixed timeout.
     pub fn is_learning(&self) -> bool {
         self.learning
     }

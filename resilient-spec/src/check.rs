@@ -63,6 +63,13 @@ pub enum Type {
     Rate,
     /// A rate limit's burst: a whole number, or `"off"` for the rate's N.
     Burst,
+    /// One of a few words; `what` says what the word chooses, for messages.
+    Choice {
+        /// What the word chooses, for messages.
+        what: &'static str,
+        /// The words accepted, each with what it means (for messages).
+        choices: &'static [(&'static str, &'static str)],
+    },
 }
 
 /// A message and whether it belongs on the value (as every message here does) or its key.
@@ -139,7 +146,28 @@ impl Type {
             },
             Type::Rate => crate::kinds::rate_limit::rate_value(value),
             Type::Burst => crate::kinds::rate_limit::burst_value(value),
+            Type::Choice { what, choices } => choice(value, what, choices),
         }
+    }
+}
+
+/// One of `choices`, as the [`Setting::Choice`] of the word in `choices`.
+fn choice(
+    value: Value<'_>,
+    what: &str,
+    choices: &'static [(&'static str, &'static str)],
+) -> Result<Setting, Error> {
+    let listed = choices
+        .iter()
+        .map(|(c, meaning)| format!("\"{c}\" ({meaning})"))
+        .collect::<Vec<_>>()
+        .join(" or ");
+    match value {
+        Value::Str(word) => match choices.iter().find(|(c, _)| *c == word) {
+            Some((c, _)) => Ok(Setting::Choice(c)),
+            None => Err(format!("unknown value \"{word}\" for {what}; expected {listed}")),
+        },
+        _ => Err(format!("expected {what}: {listed}")),
     }
 }
 
@@ -320,8 +348,23 @@ mod tests {
             (Type::Jitter, "full"),
             (Type::Backoff, "decorrelated"),
             (Type::Force, "open"),
+            (Type::Choice { what: "a side", choices: &[("left", "l"), ("right", "r")] }, "right"),
         ] {
             assert_eq!(t.parse(Value::Str(v)).unwrap().to_string(), v);
         }
+    }
+
+    #[test]
+    fn choices_list_the_words() {
+        let t = Type::Choice { what: "a side", choices: &[("left", "l"), ("right", "r")] };
+        assert_eq!(t.parse(Value::Str("left")), Ok(Setting::Choice("left")));
+        assert_eq!(
+            t.parse(Value::Str("up")).unwrap_err(),
+            "unknown value \"up\" for a side; expected \"left\" (l) or \"right\" (r)"
+        );
+        assert_eq!(
+            t.parse(Value::Int(1)).unwrap_err(),
+            "expected a side: \"left\" (l) or \"right\" (r)"
+        );
     }
 }

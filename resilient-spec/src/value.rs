@@ -115,6 +115,8 @@ pub enum Setting {
         /// The period: a second, a minute or an hour.
         per: Duration,
     },
+    /// One of the words a [`Type::Choice`] accepts.
+    Choice(&'static str),
 }
 
 impl Setting {
@@ -171,6 +173,7 @@ impl fmt::Display for Setting {
                 (3600, 0) => write!(f, "{count}/h"),
                 _ => write!(f, "{count}/{}", duration::display(per)),
             },
+            Setting::Choice(word) => f.write_str(word),
         }
     }
 }

@@ -152,7 +152,10 @@ pub use resilient_macros::retry;
 /// Keys: `threshold` (default 5), `window` (default `"30s"`), `cooldown` (default `"10s"`),
 /// `probes` (default 1), `failure_rate` with `min_calls` (alternative trip rule), `when`, `name`
 /// (functions naming the same breaker share it), `per` with `max_partitions` (a breaker per
-/// value, such as per server address: see [`partition`]).
+/// value, such as per server address: see [`partition`]), `timeouts` (both modes: `"all"`, the
+/// default, counts every timeout of an inner `#[timeout]` as a failure; `"settled"` does not
+/// count one at a learned adaptive limit below its `max`, a limit still learning a latency
+/// shift: see [`runtime::breaker::Timeouts`]).
 ///
 /// `mode = "adaptive"` replaces the state machine with client-side throttling (Google SRE
 /// book): each call is rejected with probability max(0, (requests − k·accepts) / (requests + 1))
@@ -470,4 +473,5 @@ pub mod __private {
     }
     pub use __resilient_fused as fused;
     pub use resilient_runtime::blocking;
+    pub use resilient_runtime::breaker::Timeouts as BreakerTimeouts;
 }

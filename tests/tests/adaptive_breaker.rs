@@ -154,25 +154,75 @@ async fn configuration_addresses_it_as_a_circuit_breaker() {
     assert!(configured().await.is_ok());
 }
 
-/// A timeout the adaptive limit is still learning (below its `max`) is not a breaker failure;
-/// one at `max` is. Both modes.
-#[circuit_breaker(threshold = 1, cooldown = "10s", name = "learning::binary")]
+/// `timeouts = "settled"`: a timeout the adaptive limit is still learning (below its `max`) is
+/// not a breaker failure; one at `max` is. Binary mode.
+#[circuit_breaker(threshold = 1, cooldown = "10s", timeouts = "settled", name = "learning::binary")]
 #[timeout("p99*2", initial = "100ms", min = "10ms", max = "1s", warmup = 1, window = "10s")]
 async fn learning(delay: Duration) -> Result<(), AppError> {
     tokio::time::sleep(delay).await;
     Ok(())
 }
 
+/// The default (`timeouts = "all"`, the contract): the same timeout is a failure.
+#[circuit_breaker(threshold = 1, cooldown = "10s", name = "learning::binary_all")]
+#[timeout("p99*2", initial = "100ms", min = "10ms", max = "1s", warmup = 1, window = "10s")]
+async fn learning_all(delay: Duration) -> Result<(), AppError> {
+    tokio::time::sleep(delay).await;
+    Ok(())
+}
+
+/// Adaptive mode, `timeouts = "settled"`.
+#[circuit_breaker(
+    mode = "adaptive",
+    window = "10s",
+    min_rps = 0.0,
+    timeouts = "settled",
+    name = "learning::adaptive"
+)]
+#[timeout("p99*2", initial = "100ms", min = "10ms", max = "1s", warmup = 1, window = "10s")]
+async fn learning_adaptive(delay: Duration) -> Result<(), AppError> {
+    tokio::time::sleep(delay).await;
+    Ok(())
+}
+
+/// Adaptive mode, the default `timeouts = "all"` written out.
+#[circuit_breaker(
+    mode = "adaptive",
+    window = "10s",
+    min_rps = 0.0,
+    timeouts = "all",
+    name = "learning::adaptive_all"
+)]
+#[timeout("p99*2", initial = "100ms", min = "10ms", max = "1s", warmup = 1, window = "10s")]
+async fn learning_adaptive_all(delay: Duration) -> Result<(), AppError> {
+    tokio::time::sleep(delay).await;
+    Ok(())
+}
+
+fn timed_out(r: &Result<(), AppError>) -> bool {
+    matches!(r, Err(AppError::Rejected(e)) if e.is_timeout())
+}
+
 #[tokio::test(start_paused = true)]
-async fn timeouts_below_the_adaptive_max_do_not_open_the_breaker() {
+async fn settled_ignores_timeouts_below_the_adaptive_max_binary() {
     for _ in 0..20 {
         learning(Duration::from_millis(5)).await.unwrap();
     }
     // Ten times slower: cut at the learned limit, which rises; the breaker stays closed.
     let slow = learning(Duration::from_millis(50)).await;
-    assert!(matches!(&slow, Err(AppError::Rejected(e)) if e.is_timeout()), "{slow:?}");
+    assert!(timed_out(&slow), "{slow:?}");
     let snap = resilient::registry::snapshot();
-    assert_eq!(snap.breaker("learning::binary").unwrap().failures, 0);
+    let b = snap.breaker("learning::binary").unwrap();
+    assert_eq!(b.failures, 0);
+    assert_eq!(b.settings.timeouts, resilient::runtime::breaker::Timeouts::Settled);
+    assert_eq!(
+        snap.policy("learning::binary", "circuit_breaker")
+            .unwrap()
+            .setting("timeouts")
+            .unwrap()
+            .value,
+        "settled"
+    );
     // A hang: the limit climbs to `max`, and the timeout there opens the breaker.
     let mut calls = 0;
     while !rejected(&learning(Duration::from_secs(3600)).await) {
@@ -181,6 +231,125 @@ async fn timeouts_below_the_adaptive_max_do_not_open_the_breaker() {
     }
     let snap = resilient::registry::snapshot();
     assert_eq!(snap.breaker("learning::binary").unwrap().opened, 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn by_default_every_timeout_is_a_failure_binary() {
+    for _ in 0..20 {
+        learning_all(Duration::from_millis(5)).await.unwrap();
+    }
+    // The same timeout at the learned limit opens the breaker (threshold 1).
+    assert!(timed_out(&learning_all(Duration::from_millis(50)).await));
+    let snap = resilient::registry::snapshot();
+    let b = snap.breaker("learning::binary_all").unwrap();
+    assert_eq!((b.opened, b.settings.timeouts), (1, resilient::runtime::breaker::Timeouts::All));
+    assert!(rejected(&learning_all(Duration::from_millis(5)).await));
+}
+
+#[tokio::test(start_paused = true)]
+async fn settled_ignores_timeouts_below_the_adaptive_max_adaptive() {
+    for _ in 0..20 {
+        learning_adaptive(Duration::from_millis(5)).await.unwrap();
+    }
+    let requests = |name| {
+        let snap = resilient::registry::snapshot();
+        let s = snap.adaptive_breaker(name).unwrap();
+        (s.requests, s.accepts)
+    };
+    let before = requests("learning::adaptive");
+    assert!(timed_out(&learning_adaptive(Duration::from_millis(50)).await));
+    // Neither a request without an accept nor an accept: nothing recorded.
+    assert_eq!(requests("learning::adaptive"), before);
+    // A hang, cut at `max`: a failure.
+    let mut calls = 0;
+    while requests("learning::adaptive").0 == before.0 {
+        let r = learning_adaptive(Duration::from_secs(3600)).await;
+        assert!(timed_out(&r), "{r:?}");
+        calls += 1;
+        assert!(calls < 100, "a timeout at max never counted");
+    }
+    assert_eq!(requests("learning::adaptive").1, before.1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn by_default_every_timeout_is_a_failure_adaptive() {
+    for _ in 0..20 {
+        learning_adaptive_all(Duration::from_millis(5)).await.unwrap();
+    }
+    let snap = resilient::registry::snapshot();
+    let before = snap.adaptive_breaker("learning::adaptive_all").unwrap();
+    let (requests, accepts) = (before.requests, before.accepts);
+    assert!(timed_out(&learning_adaptive_all(Duration::from_millis(50)).await));
+    let snap = resilient::registry::snapshot();
+    let after = snap.adaptive_breaker("learning::adaptive_all").unwrap();
+    assert_eq!((after.requests, after.accepts), (requests + 1, accepts), "a failure");
+    assert_eq!(after.settings.timeouts, resilient::runtime::breaker::Timeouts::All);
+}
+
+/// Configuration sets `timeouts` at run time, in either mode.
+#[circuit_breaker(threshold = 1, cooldown = "10s", name = "learning::configured")]
+#[timeout("p99*2", initial = "100ms", min = "10ms", max = "1s", warmup = 1, window = "10s")]
+async fn learning_configured(delay: Duration) -> Result<(), AppError> {
+    tokio::time::sleep(delay).await;
+    Ok(())
+}
+
+#[circuit_breaker(
+    mode = "adaptive",
+    window = "10s",
+    min_rps = 0.0,
+    name = "learning::configured_adaptive"
+)]
+#[timeout("p99*2", initial = "100ms", min = "10ms", max = "1s", warmup = 1, window = "10s")]
+async fn learning_configured_adaptive(delay: Duration) -> Result<(), AppError> {
+    tokio::time::sleep(delay).await;
+    Ok(())
+}
+
+#[tokio::test(start_paused = true)]
+async fn configuration_switches_which_timeouts_count_adaptive() {
+    let table = "[\"learning::configured_adaptive\".circuit_breaker]";
+    resilient::config::apply(&format!("{table}\ntimeouts = \"settled\"")).unwrap();
+    for _ in 0..20 {
+        learning_configured_adaptive(Duration::from_millis(5)).await.unwrap();
+    }
+    let counts = || {
+        let snap = resilient::registry::snapshot();
+        let s = snap.adaptive_breaker("learning::configured_adaptive").unwrap();
+        assert_eq!(
+            snap.policy("learning::configured_adaptive", "circuit_breaker")
+                .unwrap()
+                .setting("timeouts")
+                .unwrap()
+                .value,
+            s.settings.timeouts.as_str()
+        );
+        (s.requests, s.accepts)
+    };
+    let before = counts();
+    assert!(timed_out(&learning_configured_adaptive(Duration::from_millis(50)).await));
+    assert_eq!(counts(), before, "not recorded");
+    resilient::config::apply(&format!("{table}\ntimeouts = \"all\"")).unwrap();
+    assert!(timed_out(&learning_configured_adaptive(Duration::from_millis(100)).await));
+    assert_eq!(counts(), (before.0 + 1, before.1), "a failure");
+}
+
+#[tokio::test(start_paused = true)]
+async fn configuration_switches_which_timeouts_count() {
+    let table = "[\"learning::configured\".circuit_breaker]";
+    let err = resilient::config::apply(&format!("{table}\ntimeouts = \"some\"")).unwrap_err();
+    assert!(err.to_string().contains(r#"expected "all" (every timeout"#), "{err}");
+    resilient::config::apply(&format!("{table}\ntimeouts = \"settled\"")).unwrap();
+    for _ in 0..20 {
+        learning_configured(Duration::from_millis(5)).await.unwrap();
+    }
+    assert!(timed_out(&learning_configured(Duration::from_millis(50)).await));
+    let snap = resilient::registry::snapshot();
+    assert_eq!(snap.breaker("learning::configured").unwrap().failures, 0);
+    resilient::config::apply(&format!("{table}\ntimeouts = \"all\"")).unwrap();
+    assert!(timed_out(&learning_configured(Duration::from_millis(100)).await));
+    let snap = resilient::registry::snapshot();
+    assert_eq!(snap.breaker("learning::configured").unwrap().opened, 1);
 }
 
 #[circuit_breaker(mode = "adaptive", window = "10s", min_rps = 0.0, name = "adaptive::metered")]

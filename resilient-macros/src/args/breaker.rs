@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use syn::{Expr, LitStr};
 
-use resilient_spec::CIRCUIT_BREAKER;
+use resilient_spec::{CIRCUIT_BREAKER, Setting};
 
 use super::{Arg, Keys, Per, PerKeys, duration, lit_str, policy_name, setting};
 use crate::errors::Errors;
@@ -26,6 +26,8 @@ pub(crate) struct CircuitBreakerArgs {
     pub(crate) k: Option<f64>,
     pub(crate) min_rps: Option<f64>,
     pub(crate) max_rejection: Option<f64>,
+    /// `timeouts = "settled"`: timeouts at a limit still learning are not failures.
+    pub(crate) settled_timeouts: Option<bool>,
 }
 
 const VALID: &[&str] = &[
@@ -43,6 +45,7 @@ const VALID: &[&str] = &[
     "k",
     "min_rps",
     "max_rejection",
+    "timeouts",
 ];
 const RENAMED: &[(&str, &str)] = &[
     ("failure_threshold", "use `threshold`: failures within `window` that open the circuit"),
@@ -84,6 +87,7 @@ impl CircuitBreakerArgs {
             k: None,
             min_rps: None,
             max_rejection: None,
+            settled_timeouts: None,
         };
         let mut keys = Keys::new("circuit_breaker", VALID, RENAMED);
         let mut per = PerKeys::default();
@@ -153,6 +157,8 @@ impl CircuitBreakerArgs {
                 }
                 "max_rejection" => setting(&CIRCUIT_BREAKER, "max_rejection", &value)
                     .map(|v| out.max_rejection = v.number()),
+                "timeouts" => setting(&CIRCUIT_BREAKER, "timeouts", &value)
+                    .map(|v| out.settled_timeouts = Some(v == Setting::Choice("settled"))),
                 _ => unreachable!("every valid key is handled"),
             };
             if let Err(e) = parsed {

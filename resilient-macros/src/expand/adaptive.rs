@@ -32,6 +32,10 @@ pub(crate) fn init(
     if let Some(v) = b.max_rejection {
         fields.push(quote!(max_rejection: #v));
     }
+    if let Some(settled) = b.settled_timeouts {
+        let t = if settled { quote!(Settled) } else { quote!(All) };
+        fields.push(quote!(timeouts: #p::BreakerTimeouts::#t));
+    }
     let settings = quote! {
         #p::AdaptiveSettings {
             #(#fields,)*

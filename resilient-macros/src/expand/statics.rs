@@ -135,6 +135,10 @@ pub(crate) fn declare(layer: &Layer, index: usize, fn_name: &str) -> TokenStream
             if let Some(v) = b.min_calls {
                 fields.push(quote!(min_calls: #v));
             }
+            if let Some(settled) = b.settled_timeouts {
+                let t = if settled { quote!(Settled) } else { quote!(All) };
+                fields.push(quote!(timeouts: #p::BreakerTimeouts::#t));
+            }
             let settings = quote! {
                 #p::BreakerSettings {
                     #(#fields,)*

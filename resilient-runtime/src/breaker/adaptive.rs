@@ -250,9 +250,9 @@ impl AdaptivePermit<'_> {
     }
 
     /// Settles the permit by the outcome of a pipeline's inner layers: `Ok(Ok(_))` is a success;
-    /// `Ok(Err(e))` a failure if `when(e)`, else neither; an inner [`Error::Timeout`] a failure,
-    /// unless an adaptive limit below its `max` applied ([`Elapsed::is_learning`]); any other
-    /// inner rejection neither.
+    /// `Ok(Err(e))` a failure if `when(e)`, else neither; an inner [`Error::Timeout`] a failure
+    /// (with `timeouts = "settled"`, not one at a learned adaptive limit below its `max`,
+    /// [`Elapsed::is_learning`], which is neither); any other inner rejection neither.
     ///
     /// [`Elapsed::is_learning`]: crate::error::Elapsed::is_learning
     #[inline]
@@ -263,7 +263,11 @@ impl AdaptivePermit<'_> {
         match outcome {
             Ok(Ok(_)) => self.success(),
             Ok(Err(e)) if when(e) => self.failure(),
-            Err(Error::Timeout(t)) if !t.is_learning() => self.failure(),
+            Err(Error::Timeout(t))
+                if !t.is_learning() || self.breaker.tuned.get().settings.timeouts.count(t) =>
+            {
+                self.failure()
+            }
             Ok(Err(_)) | Err(_) => {}
         }
     }

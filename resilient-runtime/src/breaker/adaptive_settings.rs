@@ -10,6 +10,7 @@ use tokio::time::Instant;
 use resilient_spec::{Force, Setting};
 
 use super::super::adaptive_window::{Rule, Window};
+use super::super::settings::Timeouts;
 use super::super::window::BUCKETS;
 use super::{AdaptiveBreaker, AdaptiveInner, Override, Tuned};
 use crate::config::{self, Live, Tunable, Tuning};
@@ -28,12 +29,21 @@ pub struct AdaptiveSettings {
     pub min_rps: f64,
     /// The rejection probability never goes above this (below 1: some calls always go through).
     pub max_rejection: f64,
+    /// Which timeouts of an inner `#[timeout]` count as failures (default: all of them).
+    pub timeouts: Timeouts,
 }
 
 impl Default for AdaptiveSettings {
-    /// `k = 2.0` over 30 s, nothing rejected below 1 call a second, at most 90 % rejected.
+    /// `k = 2.0` over 30 s, nothing rejected below 1 call a second, at most 90 % rejected;
+    /// every timeout counts as a failure.
     fn default() -> Self {
-        Self { k: 2.0, window: Duration::from_secs(30), min_rps: 1.0, max_rejection: 0.9 }
+        Self {
+            k: 2.0,
+            window: Duration::from_secs(30),
+            min_rps: 1.0,
+            max_rejection: 0.9,
+            timeouts: Timeouts::All,
+        }
     }
 }
 
@@ -56,6 +66,7 @@ impl AdaptiveSettings {
             .with("k", Setting::Number(self.k))
             .with("min_rps", Setting::Number(self.min_rps))
             .with("max_rejection", Setting::Number(self.max_rejection))
+            .with("timeouts", self.timeouts.setting())
     }
 
     pub(super) fn from_tuning(t: &Tuning) -> (Self, Override) {
@@ -65,6 +76,7 @@ impl AdaptiveSettings {
             window: t.duration("window"),
             min_rps: number("min_rps"),
             max_rejection: number("max_rejection"),
+            timeouts: Timeouts::from_setting(t.get("timeouts")),
         };
         let over = match (t.enabled(), t.get("force")) {
             (false, _) | (true, Setting::Force(Force::Closed)) => Override::Bypass,
@@ -115,6 +127,12 @@ impl AdaptiveBreakerBuilder {
     /// The highest rejection probability (default 0.9; at most 0.99).
     pub fn max_rejection(mut self, max_rejection: f64) -> Self {
         self.settings.max_rejection = max_rejection;
+        self
+    }
+
+    /// Which timeouts of an inner timeout count as failures (default [`Timeouts::All`]).
+    pub fn timeouts(mut self, timeouts: Timeouts) -> Self {
+        self.settings.timeouts = timeouts;
         self
     }
 

@@ -15,6 +15,10 @@
 //! buckets (see [`BreakerSettings::window`]); in failure-rate mode calls are counted too and the
 //! circuit opens on the share of failures instead of their number.
 //!
+//! An inner [`Timeout`](crate::timeout::Timeout)'s [`Error::Timeout`] is a failure; with
+//! [`Timeouts::Settled`] (`timeouts = "settled"`, in either mode) one at a learned adaptive
+//! limit below its `max` is neither failure nor success (see [`Timeouts`]).
+//!
 //! The state lives in atomics, not behind a lock: letting a call through a closed circuit is one
 //! atomic load (no clock read, no allocation), and a success there records nothing unless the
 //! breaker counts calls for a failure rate. All time is tokio's clock, so a
@@ -73,7 +77,7 @@ pub use adaptive::{
 };
 pub use guard::Guarded;
 pub use permit::Permit;
-pub use settings::{BreakerSettings, CircuitBreakerBuilder};
+pub use settings::{BreakerSettings, CircuitBreakerBuilder, Timeouts};
 pub use snapshot::BreakerSnapshot;
 
 use crate::error::{CircuitOpen, PolicyName};

@@ -62,9 +62,9 @@ impl<'a> Permit<'a> {
     }
 
     /// Settles the permit by the outcome of a pipeline's inner layers: `Ok(Ok(_))` is a success;
-    /// `Ok(Err(e))` a failure if `when(e)`, else neither; an inner [`Error::Timeout`] a failure,
-    /// unless an adaptive limit below its `max` applied ([`Elapsed::is_learning`]); any other
-    /// inner rejection neither.
+    /// `Ok(Err(e))` a failure if `when(e)`, else neither; an inner [`Error::Timeout`] a failure
+    /// (with `timeouts = "settled"`, not one at a learned adaptive limit below its `max`,
+    /// [`Elapsed::is_learning`], which is neither); any other inner rejection neither.
     ///
     /// [`Elapsed::is_learning`]: crate::error::Elapsed::is_learning
     ///
@@ -77,9 +77,16 @@ impl<'a> Permit<'a> {
         match outcome {
             Ok(Ok(_)) => self.success(),
             Ok(Err(e)) if when(e) => self.failure(),
-            Err(crate::Error::Timeout(t)) if !t.is_learning() => self.failure(),
+            Err(crate::Error::Timeout(t)) if self.counts(t) => self.failure(),
             Ok(Err(_)) | Err(_) => self.release(),
         }
+    }
+
+    /// Whether this breaker counts the timeout `t` as a failure: reads the settings only for
+    /// a timeout at a limit still learning.
+    #[cold]
+    fn counts(&self, t: &crate::error::Elapsed) -> bool {
+        !t.is_learning() || self.breaker.tuned.get().settings.timeouts.count(t)
     }
 
     /// True for a half-open probe, false for a call let through by a closed circuit.

@@ -35,11 +35,56 @@ pub struct BreakerSettings {
     pub failure_rate: Option<f64>,
     /// Calls in `window` needed before `failure_rate` can open the circuit.
     pub min_calls: u32,
+    /// Which timeouts of an inner `#[timeout]` count as failures (default: all of them).
+    pub timeouts: Timeouts,
+}
+
+/// Which timeouts of an inner [`Timeout`](crate::timeout::Timeout) a breaker counts as
+/// failures: the `timeouts` key of `#[circuit_breaker]`, in either mode.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Timeouts {
+    /// Every timeout is a failure (`"all"`, the default).
+    #[default]
+    All,
+    /// A timeout at a learned adaptive limit below its `max`
+    /// ([`Elapsed::is_learning`](crate::error::Elapsed::is_learning): a limit still learning a
+    /// latency shift) counts as neither failure nor success; every other timeout (at `max`, at
+    /// `initial` during the warm-up, of a fixed timeout) is a failure (`"settled"`).
+    Settled,
+}
+
+impl Timeouts {
+    /// The word `timeouts = "..."` writes.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Timeouts::All => "all",
+            Timeouts::Settled => "settled",
+        }
+    }
+
+    /// Whether a timeout with these details counts as a failure.
+    #[inline]
+    pub fn count(self, elapsed: &crate::error::Elapsed) -> bool {
+        self == Timeouts::All || !elapsed.is_learning()
+    }
+
+    pub(crate) fn setting(self) -> Setting {
+        Setting::Choice(self.as_str())
+    }
+
+    pub(crate) fn from_setting(setting: Setting) -> Self {
+        match setting {
+            Setting::Choice("settled") => Timeouts::Settled,
+            _ => Timeouts::All,
+        }
+    }
 }
 
 impl Default for BreakerSettings {
     /// The defaults of `#[circuit_breaker]`: 5 failures in 30 s open the circuit for 10 s, then
-    /// one probe decides; failure-rate mode off (`min_calls` 10 when turned on).
+    /// one probe decides; failure-rate mode off (`min_calls` 10 when turned on); every timeout
+    /// counts as a failure.
     fn default() -> Self {
         Self {
             threshold: 5,
@@ -48,6 +93,7 @@ impl Default for BreakerSettings {
             probes: 1,
             failure_rate: None,
             min_calls: 10,
+            timeouts: Timeouts::All,
         }
     }
 }
@@ -87,6 +133,7 @@ impl BreakerSettings {
             .with("probes", Setting::Count(self.probes.into()))
             .with("failure_rate", self.failure_rate.map_or(Setting::Unset, Setting::Number))
             .with("min_calls", Setting::Count(self.min_calls.into()))
+            .with("timeouts", self.timeouts.setting())
     }
 
     /// The settings configuration keys describe, and the override they ask for.
@@ -101,6 +148,7 @@ impl BreakerSettings {
                 _ => None,
             },
             min_calls: t.count("min_calls") as u32,
+            timeouts: Timeouts::from_setting(t.get("timeouts")),
         };
         let mode = match (t.enabled(), t.get("force")) {
             (false, _) | (true, Setting::Force(Force::Closed)) => Mode::Bypass,
@@ -201,6 +249,12 @@ impl CircuitBreakerBuilder {
         );
         self.settings.failure_rate = Some(rate);
         self.settings.min_calls = min_calls;
+        self
+    }
+
+    /// Which timeouts of an inner timeout count as failures (default [`Timeouts::All`]).
+    pub fn timeouts(mut self, timeouts: Timeouts) -> Self {
+        self.settings.timeouts = timeouts;
         self
     }
 

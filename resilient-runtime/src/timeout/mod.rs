@@ -322,8 +322,9 @@ impl Inner {
     pub(crate) fn expired(&self, call: Started<'_>) -> Error {
         let applied = call.deadline.saturating_duration_since(call.at);
         self.timeouts.fetch_add(1, Relaxed);
-        // A learned limit below `max` that this expiry will raise: not a breaker failure. The
-        // `initial` limit of the warm-up is the user's own choice, like a fixed one.
+        // A learned limit below `max` that this expiry will raise: not a failure for a breaker
+        // with `timeouts = "settled"`. The `initial` limit of the warm-up is the user's own
+        // choice, like a fixed one.
         let learning = call.own
             && call.adaptive.is_some_and(|a| !a.warming_up())
             && applied < self.tuned.get().settings.max;

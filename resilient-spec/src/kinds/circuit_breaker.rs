@@ -102,6 +102,15 @@ pub const CIRCUIT_BREAKER: Kind = Kind {
             default: Setting::Number(0.9),
             help: "adaptive mode: the rejection probability never goes above this (some calls always go through)",
         },
+        Key {
+            name: "timeouts",
+            ty: Type::Choice {
+                what: "`timeouts`, the timeouts that count as failures",
+                choices: TIMEOUTS,
+            },
+            default: Setting::Choice("all"),
+            help: "which timeouts of an inner `#[timeout]` count as failures: \"all\" (the default), or \"settled\" (not those at a learned adaptive limit below its `max`, a limit still learning a latency shift)",
+        },
     ],
     fixed: &[super::WHEN, super::NAME, super::PER, super::MAX_PARTITIONS, MODE],
     metrics: &[
@@ -111,6 +120,16 @@ pub const CIRCUIT_BREAKER: Kind = Kind {
         metrics::THROTTLE_PROBABILITY,
     ],
 };
+
+/// The values of `timeouts`: every timeout counts as a failure (`"all"`, the default), or only
+/// those at a settled limit (`"settled"`: not at a learned adaptive limit below its `max`).
+pub const TIMEOUTS: &[(&str, &str)] = &[
+    ("all", "every timeout, the default"),
+    (
+        "settled",
+        "not those at a learned adaptive limit below its `max`, still learning a latency shift",
+    ),
+];
 
 const MODE: (&str, &str) =
     ("mode", "a breaker's mode is fixed when it is built; change it in the source");
@@ -125,8 +144,11 @@ pub const ADAPTIVE_KEYS: &[&str] = &["k", "min_rps", "max_rejection"];
 /// when it applies: the message configuration and the attribute both give.
 pub fn breaker_key_outside_mode(key: &str, mode: &str) -> Option<String> {
     let (other, mine) = match mode {
-        "adaptive" => (BINARY_KEYS, "k, window, min_rps, max_rejection"),
-        _ => (ADAPTIVE_KEYS, "threshold, window, cooldown, probes, failure_rate, min_calls"),
+        "adaptive" => (BINARY_KEYS, "k, window, min_rps, max_rejection, timeouts"),
+        _ => (
+            ADAPTIVE_KEYS,
+            "threshold, window, cooldown, probes, failure_rate, min_calls, timeouts",
+        ),
     };
     other.contains(&key).then(|| {
         let (this, that) = match mode {

@@ -1,5 +1,5 @@
-//! The demo's schedule, side by side: the plain client, the binary breaker's stack and the
-//! adaptive breaker's stack, each against its own copy of the downstream, in virtual time
+//! The demo's schedule, side by side: the plain client, the binary breaker's stack, the
+//! adaptive breaker's stack, variants of them and hedged ones, each against its own copy of the downstream, in virtual time
 //! (`start_paused`, seeded randomness), so the figures are the same on every run.
 //!
 //! The schedule is the demo's (`examples/examples/demo.rs`), unchanged: healthy 2.5 s, outage
@@ -17,13 +17,22 @@
 //!   same calls: resends included, a resend answered from the idempotency store counts as
 //!   answered);
 //! - *slow p99*: the 99th percentile of the latency callers saw (success or failure) of the
-//!   calls started in the slow phase.
+//!   calls started in the slow phase;
+//! - *hedges*: sent, won (answered first) and refused by the budget, per run, from
+//!   `registry::snapshot().hedge(..)`;
+//! - *targets* (the issue's): outage load at most 15 % of the plain client's, back within 2x its
+//!   time, at least its share of answered calls ([`targets`]).
 //!
-//! A hedged client is one more entry in [`SIDES`].
+//! Two hedged clients (`#[hedge(after = "p95")]` between the retry and the breaker, so each
+//! attempt may be hedged and every hedge passes the breaker) are entries of [`SIDES`] too.
+//!
+//! The comparison runs twice: with the breakers' default `timeouts = "all"` (every timeout of
+//! the inner `#[timeout]` is a failure, the contract) and with `timeouts = "settled"` set by
+//! configuration on every breaker (a timeout at a learned adaptive limit below its `max` is not).
 
 use std::sync::atomic::AtomicU64;
 
-use resilient::{circuit_breaker, idempotent, retry, timeout};
+use resilient::{circuit_breaker, hedge, idempotent, retry, timeout};
 
 use super::*;
 
@@ -226,31 +235,154 @@ async fn adaptive_min(ds: Arc<Sim>, order: Order) -> Result<String, ModeError> {
     ds.post(&order.key).await
 }
 
+/// The demo's binary stack with a hedge: a second attempt when the first is slower than the
+/// p95 of recent ones.
+#[idempotent(key = order.key, ttl = "24h", name = "modes-hedged-idempotency")]
+#[retry(max = 3, backoff = "exp", base = "50ms", jitter = 0.1, when = ModeError::is_transient, name = "modes-hedged-retry")]
+#[hedge(after = "p95", warmup = 20, window = "4s", name = "modes-hedged-hedge")]
+#[circuit_breaker(threshold = 5, window = "1s", cooldown = "500ms", name = "modes-hedged-breaker")]
+#[timeout(
+    "p99*2",
+    initial = "500ms",
+    min = "20ms",
+    max = "2s",
+    warmup = 20,
+    window = "4s",
+    name = "modes-hedged-timeout"
+)]
+async fn hedged(ds: Arc<Sim>, order: Order) -> Result<String, ModeError> {
+    ds.post(&order.key).await
+}
+
+/// The same hedge over the adaptive breaker (250 ms).
+#[idempotent(key = order.key, ttl = "24h", name = "modes-hedged-adaptive-idempotency")]
+#[retry(max = 3, backoff = "exp", base = "50ms", jitter = 0.1, when = ModeError::is_transient, name = "modes-hedged-adaptive-retry")]
+#[hedge(after = "p95", warmup = 20, window = "4s", name = "modes-hedged-adaptive-hedge")]
+#[circuit_breaker(mode = "adaptive", window = "250ms", name = "modes-hedged-adaptive-breaker")]
+#[timeout(
+    "p99*2",
+    initial = "500ms",
+    min = "20ms",
+    max = "2s",
+    warmup = 20,
+    window = "4s",
+    name = "modes-hedged-adaptive-timeout"
+)]
+async fn hedged_adaptive(ds: Arc<Sim>, order: Order) -> Result<String, ModeError> {
+    ds.post(&order.key).await
+}
+
+/// The binary breaker with a 250 ms cooldown, timeout `min` 200 ms.
+#[idempotent(key = order.key, ttl = "24h", name = "modes-binary-250-idempotency")]
+#[retry(max = 3, backoff = "exp", base = "50ms", jitter = 0.1, when = ModeError::is_transient, name = "modes-binary-250-retry")]
+#[circuit_breaker(
+    threshold = 5,
+    window = "1s",
+    cooldown = "250ms",
+    name = "modes-binary-250-breaker"
+)]
+#[timeout(
+    "p99*2",
+    initial = "500ms",
+    min = "200ms",
+    max = "2s",
+    warmup = 20,
+    window = "4s",
+    name = "modes-binary-250-timeout"
+)]
+async fn binary_250(ds: Arc<Sim>, order: Order) -> Result<String, ModeError> {
+    ds.post(&order.key).await
+}
+
 type ModeFuture = Pin<Box<dyn Future<Output = Result<String, ModeError>>>>;
 
 /// One client under comparison.
 pub(crate) struct Side {
     pub(crate) name: &'static str,
     call: fn(Arc<Sim>, Order) -> ModeFuture,
+    /// The breaker's name, for configuration (none for the plain client).
+    breaker: Option<&'static str>,
+    /// The hedge's name, for the registry (none when not hedged).
+    hedge: Option<&'static str>,
 }
 
 /// Every client run on the schedule; the first is the plain one the others are measured
-/// against. The first four have the demo's layers as they are; the last two change only the
-/// timeout's `min`.
+/// against. The next three have the demo's layers as they are; then two change only the
+/// timeout's `min`, two add a hedge ([`UNHEDGED`] names their twins), and the last ([`BEST`])
+/// shortens the binary breaker's cooldown to 250 ms with the timeout's `min` at 200 ms.
 pub(crate) const SIDES: &[Side] = &[
-    Side { name: "plain", call: |d, o| Box::pin(plain(d, o)) },
+    Side { name: "plain", call: |d, o| Box::pin(plain(d, o)), breaker: None, hedge: None },
     Side {
         name: "binary breaker (window 1s, cooldown 500ms)",
         call: |d, o| Box::pin(binary(d, o)),
+        breaker: Some("modes-binary-breaker"),
+        hedge: None,
     },
-    Side { name: "adaptive breaker (window 1s)", call: |d, o| Box::pin(adaptive(d, o)) },
-    Side { name: "adaptive breaker (window 250ms)", call: |d, o| Box::pin(adaptive_short(d, o)) },
-    Side { name: "binary breaker, timeout min 200ms", call: |d, o| Box::pin(binary_min(d, o)) },
+    Side {
+        name: "adaptive breaker (window 1s)",
+        call: |d, o| Box::pin(adaptive(d, o)),
+        breaker: Some("modes-adaptive-breaker"),
+        hedge: None,
+    },
+    Side {
+        name: "adaptive breaker (window 250ms)",
+        call: |d, o| Box::pin(adaptive_short(d, o)),
+        breaker: Some("modes-adaptive-short-breaker"),
+        hedge: None,
+    },
+    Side {
+        name: "binary breaker, timeout min 200ms",
+        call: |d, o| Box::pin(binary_min(d, o)),
+        breaker: Some("modes-binary-min-breaker"),
+        hedge: None,
+    },
     Side {
         name: "adaptive breaker (250ms), timeout min 200ms",
         call: |d, o| Box::pin(adaptive_min(d, o)),
+        breaker: Some("modes-adaptive-min-breaker"),
+        hedge: None,
+    },
+    Side {
+        name: "hedged (p95), binary breaker (1s, 500ms)",
+        call: |d, o| Box::pin(hedged(d, o)),
+        breaker: Some("modes-hedged-breaker"),
+        hedge: Some("modes-hedged-hedge"),
+    },
+    Side {
+        name: "hedged (p95), adaptive breaker (250ms)",
+        call: |d, o| Box::pin(hedged_adaptive(d, o)),
+        breaker: Some("modes-hedged-adaptive-breaker"),
+        hedge: Some("modes-hedged-adaptive-hedge"),
+    },
+    Side {
+        name: "binary breaker (1s, cooldown 250ms), timeout min 200ms",
+        call: |d, o| Box::pin(binary_250(d, o)),
+        breaker: Some("modes-binary-250-breaker"),
+        hedge: None,
     },
 ];
+
+/// Sets `timeouts` (`"all"` or `"settled"`) on every breaker of [`SIDES`], by configuration.
+pub(crate) fn count_timeouts(word: &str) {
+    let text: String = SIDES
+        .iter()
+        .filter_map(|s| s.breaker)
+        .map(|b| format!("[\"{b}\".circuit_breaker]\ntimeouts = \"{word}\"\n"))
+        .collect();
+    resilient::config::apply(&text).expect("valid configuration");
+}
+
+/// Hedges sent, won, and refused by the budget so far by `side`'s hedge.
+fn hedges(side: &Side) -> [u64; 3] {
+    side.hedge
+        .and_then(|name| {
+            let snap = resilient::registry::snapshot();
+            snap.hedge(name).map(|h| {
+                [h.hedges_sent, h.hedges_won, h.budget.as_ref().map_or(0, |b| b.exhausted)]
+            })
+        })
+        .unwrap_or_default()
+}
 
 struct Answer {
     started: Duration,
@@ -267,11 +399,14 @@ pub(crate) struct Figures {
     pub(crate) answered: f64,
     pub(crate) calls: usize,
     pub(crate) slow_p99: Duration,
+    /// Hedges sent, of those the ones that answered first, and hedges the budget refused.
+    pub(crate) hedges: [f64; 3],
 }
 
-/// Runs `side` alone on the schedule (order keys prefixed with `run`).
-async fn run_side(side: &Side, run: u64) -> Figures {
+/// Runs `side` alone on the schedule (order keys prefixed with `label` and `run`).
+async fn run_side(side: &Side, label: &str, run: u64) -> Figures {
     let start = Instant::now();
+    let hedges_before = hedges(side);
     let sim = Sim::new(start);
     let answers: Arc<Mutex<Vec<Answer>>> = Arc::new(Mutex::new(Vec::new()));
     let mut calls = tokio::task::JoinSet::new();
@@ -284,7 +419,7 @@ async fn run_side(side: &Side, run: u64) -> Figures {
         // Every fifth order is a resend of the one sent two orders before.
         let id = if n % 5 == 4 { n - 2 } else { n };
         let (ds, out, call) = (sim.clone(), answers.clone(), side.call);
-        let order = Order { key: format!("run-{run}-order-{id}") };
+        let order = Order { key: format!("{label}-run-{run}-order-{id}") };
         calls.spawn_local(async move {
             let started = start.elapsed();
             let ok = call(ds, order).await.is_ok();
@@ -306,24 +441,27 @@ async fn run_side(side: &Side, run: u64) -> Figures {
         .collect();
     slow_latencies.sort();
     let i = ((slow_latencies.len() as f64 * 0.99).ceil() as usize).max(1) - 1;
+    let hedges_after = hedges(side);
     Figures {
         outage_load: sim.in_outage.load(SeqCst) as f64,
         back_after: back_after.unwrap_or(run_length()),
         answered: answers.iter().filter(|a| a.ok).count() as f64 / answers.len() as f64,
         calls: answers.len(),
         slow_p99: slow_latencies.get(i).copied().unwrap_or_default(),
+        hedges: std::array::from_fn(|i| (hedges_after[i] - hedges_before[i]) as f64),
     }
 }
 
 /// Runs every side [`RUNS`] times, each run alone and seeded (`seed + run`), with 10 s between
-/// runs (every window empties); the mean figures in [`SIDES`] order.
-pub(crate) async fn compare(seed: u64) -> Vec<Figures> {
+/// runs (every window empties); the mean figures in [`SIDES`] order. `label` keeps the order
+/// keys of one comparison apart from another's.
+pub(crate) async fn compare(seed: u64, label: &str) -> Vec<Figures> {
     let mut out = Vec::new();
     for side in SIDES {
         let mut runs = Vec::new();
         for run in 0..RUNS {
             seed_rng(seed + run);
-            runs.push(run_side(side, run).await);
+            runs.push(run_side(side, label, run).await);
             sleep(Duration::from_secs(10)).await;
         }
         let n = runs.len() as f64;
@@ -334,6 +472,7 @@ pub(crate) async fn compare(seed: u64) -> Vec<Figures> {
             answered: mean(|f| f.answered),
             calls: runs.iter().map(|f| f.calls).sum(),
             slow_p99: Duration::from_secs_f64(mean(|f| f.slow_p99.as_secs_f64())),
+            hedges: [mean(|f| f.hedges[0]), mean(|f| f.hedges[1]), mean(|f| f.hedges[2])],
         });
     }
     out
@@ -347,25 +486,56 @@ fn seed_rng(seed: u64) {
     resilient::rng::seed(seed);
 }
 
-pub(crate) fn table(figures: &[Figures]) -> String {
+/// Which of the issue's targets `f` meets against the plain client's figures: at most 15 % of
+/// plain's load during the outage, back to steady success within 2x plain's time, at least
+/// plain's share of answered calls.
+pub(crate) fn targets(f: &Figures, plain: &Figures) -> [bool; 3] {
+    [
+        f.outage_load <= plain.outage_load * 0.15,
+        f.back_after <= plain.back_after * 2,
+        f.answered >= plain.answered,
+    ]
+}
+
+/// The figures of both comparisons, `timeouts = "all"` (the default) and `"settled"`, as a
+/// Markdown table: one row per client and key value (one for the plain client, which has no
+/// breaker).
+pub(crate) fn table(all: &[Figures], settled: &[Figures]) -> String {
     let mut out = String::from(
-        "| client | requests during the outage | back to steady success after | calls answered, whole run | p99 in the slow phase |\n|---|---|---|---|---|\n",
+        "| client | `timeouts` | requests during the outage | back to steady success after | calls answered, whole run | p99 in the slow phase | hedges sent (won), refused by the budget | targets met (load, recovery, answered) |\n|---|---|---|---|---|---|---|---|\n",
     );
-    for (side, f) in SIDES.iter().zip(figures) {
-        out.push_str(&format!(
-            "| {} | {:.1} | {} ms | {:.1} % of {} | {} ms |\n",
-            side.name,
-            f.outage_load,
-            f.back_after.as_millis(),
-            100.0 * f.answered,
-            f.calls,
-            f.slow_p99.as_millis(),
-        ));
+    let plain = &all[0];
+    for (i, side) in SIDES.iter().enumerate() {
+        let passes: &[(&str, &Figures)] = match side.breaker {
+            None => &[("-", &all[i])],
+            Some(_) => &[("all", &all[i]), ("settled", &settled[i])],
+        };
+        for (word, f) in passes {
+            let hedges = match side.hedge {
+                Some(_) => format!("{:.1} ({:.1}), {:.1}", f.hedges[0], f.hedges[1], f.hedges[2]),
+                None => "-".into(),
+            };
+            let met: Vec<&str> =
+                targets(f, plain).iter().map(|&ok| if ok { "yes" } else { "no" }).collect();
+            out.push_str(&format!(
+                "| {} | {} | {:.1} | {} ms | {:.1} % of {} | {} ms | {} | {} |\n",
+                side.name,
+                word,
+                f.outage_load,
+                f.back_after.as_millis(),
+                100.0 * f.answered,
+                f.calls,
+                f.slow_p99.as_millis(),
+                hedges,
+                met.join(", "),
+            ));
+        }
     }
     out
 }
 
-/// The demo's schedule run by every client side by side, in virtual time.
+/// The demo's schedule run by every client side by side, in virtual time, with each value of
+/// the breakers' `timeouts`.
 #[test]
 fn breaker_modes_side_by_side_on_the_demo_schedule() {
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -373,25 +543,38 @@ fn breaker_modes_side_by_side_on_the_demo_schedule() {
         .start_paused(true)
         .build()
         .expect("a runtime");
-    let figures = tokio::task::LocalSet::new().block_on(&rt, async { compare(2026).await });
-    let [plain, binary, adaptive, short, ..] = &figures[..] else { unreachable!() };
+    let (all, settled) = tokio::task::LocalSet::new().block_on(&rt, async {
+        let all = compare(2026, "all").await;
+        count_timeouts("settled");
+        let settled = compare(2026, "settled").await;
+        count_timeouts("all");
+        (all, settled)
+    });
     let mut out = String::from(
         "The demo's schedule (healthy 2.5 s, outage 2.5 s, slow x10 2.5 s, recovering 2 s, \
          healthy 2.5 s; 40 orders/s, 1 in 5 a resend) in virtual time, each client against its \
          own copy of the downstream; every resilient client is `#[idempotent] > #[retry] > \
-         #[circuit_breaker] > #[timeout(\"p99*2\")]` with the demo's settings. Definitions: see \
-         `tests/tests/chaos/modes.rs`.\n\n",
+         #[circuit_breaker] > #[timeout(\"p99*2\")]` with the demo's settings (the hedged ones \
+         with `#[hedge(after = \"p95\")]` above the breaker), run once with the breakers' \
+         default `timeouts = \"all\"` and once with `timeouts = \"settled\"`. Mean of 8 seeded \
+         runs. Definitions: see `tests/tests/chaos/modes.rs`.\n\n",
     );
-    out.push_str(&table(&figures));
+    out.push_str(&table(&all, &settled));
     report("Breaker modes side by side (demo schedule)", &out);
+    check(&all, &settled);
+}
 
+fn check(all: &[Figures], settled: &[Figures]) {
+    let [plain, binary, adaptive, short, ..] = all else { unreachable!() };
     // The binary breaker sheds the outage to at most 15 % of the plain client's load.
-    assert!(
-        binary.outage_load <= plain.outage_load * 0.15,
-        "binary: {} requests in the outage, more than 15 % of the plain client's {}",
-        binary.outage_load,
-        plain.outage_load
-    );
+    for f in [binary, &settled[1]] {
+        assert!(
+            f.outage_load <= plain.outage_load * 0.15,
+            "binary: {} requests in the outage, more than 15 % of the plain client's {}",
+            f.outage_load,
+            plain.outage_load
+        );
+    }
     // The adaptive breaker sheds most of it, and never every call.
     for f in [adaptive, short] {
         assert!(f.outage_load * 2.0 < plain.outage_load, "{f:?} sheds less than half");
@@ -400,9 +583,36 @@ fn breaker_modes_side_by_side_on_the_demo_schedule() {
     // No cooldown to wait out: over the short window, back sooner than the binary breaker and
     // answering at least as many calls as the plain client.
     let back = |f: &Figures| f.back_after;
-    assert!(back(short) < back(binary), "{figures:?}");
+    assert!(back(short) < back(binary), "{all:?}");
     assert!(short.answered >= plain.answered, "{short:?} against {plain:?}");
-    // A timeout the adaptive limit is still learning no longer re-opens the binary breaker: it is
-    // back after its cooldown and one slow call (it took 1030 ms when such timeouts counted).
-    assert!(back(binary) <= Duration::from_millis(500 + 150), "{binary:?}");
+    // With `timeouts = "settled"` a timeout the adaptive limit is still learning does not
+    // re-open the binary breaker: it is back after its cooldown and one slow call.
+    assert!(back(&settled[1]) <= Duration::from_millis(500 + 150), "{settled:?}");
+    assert!(back(&settled[1]) < back(binary), "{all:?}\n{settled:?}");
+    // Hedging adds no load in the outage (the first attempt fails in 1 ms, before any hedge),
+    // and stays within its budget (10 % of calls) over the run.
+    for figures in [all, settled] {
+        for (i, side) in SIDES.iter().enumerate().filter(|(_, s)| s.hedge.is_some()) {
+            let f = &figures[i];
+            let unhedged = SIDES.iter().position(|s| s.name == UNHEDGED[i - 6]).expect("listed");
+            assert_eq!(f.outage_load, figures[unhedged].outage_load, "{}", side.name);
+            assert!(f.hedges[0] <= 0.1 * f.calls as f64 / RUNS as f64, "{f:?}");
+        }
+    }
+    // The best against the issue's targets: the binary breaker with a 250 ms cooldown and the
+    // timeout's `min` above the slow phase's latency, either value of `timeouts`: at most 15 %
+    // of the plain client's outage load and at least its share of answered calls. Not back
+    // within 2x the plain client's time (no configuration is; see the README).
+    let best = SIDES.iter().position(|s| s.name == BEST).expect("listed");
+    for figures in [all, settled] {
+        let [load, _, answered] = targets(&figures[best], plain);
+        assert!(load && answered, "{:?} against {plain:?}", figures[best]);
+    }
 }
+
+/// The unhedged twin of each hedged side (in [`SIDES`] order from the seventh).
+const UNHEDGED: [&str; 2] =
+    ["binary breaker (window 1s, cooldown 500ms)", "adaptive breaker (window 250ms)"];
+
+/// The configuration that meets the most targets.
+pub(crate) const BEST: &str = "binary breaker (1s, cooldown 250ms), timeout min 200ms";
