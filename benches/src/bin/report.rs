@@ -24,6 +24,7 @@ const GROUPS: &[(&str, &str)] = &[
     ("bulkhead", "resilient/macro"),
     ("sync-retry", "resilient/macro"),
     ("sync-breaker", "resilient/macro"),
+    ("adaptive_breaker", "resilient/macro"),
     ("many_tasks", "resilient/stack"),
     ("rate_limit", "resilient/macro"),
 ];
