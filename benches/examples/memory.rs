@@ -15,8 +15,12 @@ use std::hint::black_box;
 use std::sync::atomic::{AtomicIsize, Ordering::Relaxed};
 use std::time::Duration;
 
-use resilient::runtime::breaker::{BreakerSettings, CircuitBreaker};
+use resilient::runtime::breaker::{AdaptiveBreaker, BreakerSettings, CircuitBreaker};
+use resilient::runtime::bulkhead::Bulkhead;
+use resilient::runtime::fallback::Fallback;
+use resilient::runtime::hedge::{Hedge, HedgeAfter};
 use resilient::runtime::idempotency::Idempotency;
+use resilient::runtime::rate_limit::RateLimiter;
 use resilient::runtime::retry::Retry;
 use resilient::runtime::timeout::Timeout;
 
@@ -92,7 +96,7 @@ fn main() {
             .settings(BreakerSettings::default())
             .build()
     });
-    row("`#[circuit_breaker]` policy", breaker, "state word, one window, registry entry");
+    row("`#[circuit_breaker]` policy", breaker, "state word, two windows, registry entry");
     // Both windows (failures, and calls for `failure_rate`) are inline in every breaker: a
     // ring of 16 buckets of one `AtomicU64` each. A failure-rate breaker measures the same.
     let rate = per_instance(|i| {
@@ -120,6 +124,28 @@ fn main() {
     let idem =
         per_instance(|i| Idempotency::builder().name(format!("memory::idempotent_{i}")).build());
     row("`#[idempotent]` policy, empty", idem, "the store grows with entries (next row)");
+
+    let adaptive_breaker =
+        per_instance(|i| AdaptiveBreaker::builder().name(format!("memory::throttle_{i}")).build());
+    row("`#[circuit_breaker(mode = \"adaptive\")]` policy", adaptive_breaker, "");
+    let bulkhead =
+        per_instance(|i| Bulkhead::builder().name(format!("memory::bulkhead_{i}")).build());
+    row("`#[bulkhead]` policy", bulkhead, "");
+    let adaptive_bulkhead = per_instance(|i| {
+        Bulkhead::builder().name(format!("memory::adaptive_bulkhead_{i}")).adaptive().build()
+    });
+    row("`#[bulkhead(max = \"adaptive\")]` policy", adaptive_bulkhead, "with its controller");
+    let rate = per_instance(|i| {
+        RateLimiter::builder(100, Duration::from_secs(1)).name(format!("memory::rate_{i}")).build()
+    });
+    row("`#[rate_limit]` policy", rate, "");
+    let fallback =
+        per_instance(|i| Fallback::builder().name(format!("memory::fallback_{i}")).build());
+    row("`#[fallback]` policy", fallback, "");
+    let hedge = per_instance(|i| {
+        Hedge::builder(HedgeAfter::Percentile(95.0)).name(format!("memory::hedge_{i}")).build()
+    });
+    row("`#[hedge(after = \"p95\")]` policy", hedge, "latency histogram included");
 
     // Entries: one policy, many distinct keys, each answered once with a small result.
     let policy = Idempotency::builder()
