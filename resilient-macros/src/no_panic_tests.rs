@@ -200,7 +200,7 @@ fn the_soup_is_seasoned_with_valid_input() {
         (Kind::Timeout, VALID_ARGS[3]),
         (Kind::Idempotent, VALID_ARGS[4]),
         (Kind::Timeout, VALID_ARGS[5]),
-        (Kind::RateLimit, VALID_ARGS[6]),
+        (Kind::RateLimit, VALID_ARGS[7]),
     ] {
         let out = attribute(kind, TokenStream::from_str(args).unwrap(), item.clone()).to_string();
         assert!(!out.contains("compile_error"), "{kind:?}: {out}");
