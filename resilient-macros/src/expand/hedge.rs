@@ -10,7 +10,7 @@ use super::pipeline::{Ctx, duplicate_argument};
 use crate::args::HedgeArgs;
 use crate::duration::duration_tokens;
 use crate::errors::Errors;
-use crate::item::{Binding, Passing};
+use crate::item::Binding;
 use crate::layers::Layer;
 
 /// Input: the parsed `#[hedge]` and the name expression. Output: the static's type and
@@ -64,23 +64,12 @@ pub(crate) fn declare(h: &HedgeArgs, name: TokenStream) -> (TokenStream, TokenSt
 /// Each attempt gets its own copy of every owned argument (the last one allowed the original);
 /// references are shared by the attempts, which run in the caller's task.
 pub(crate) fn layer(ctx: &Ctx<'_>, index: usize, inner: TokenStream) -> TokenStream {
-    let p = quote!(::resilient::__private);
     let policy = super::partition::policy(ctx.layers, index);
     let last = format_ident!("__resilient_last", span = Span::mixed_site());
-    let mut keep = Vec::new();
-    let mut rebind = Vec::new();
-    for b in ctx.bindings.iter().filter(|b| b.passing == Passing::Owned) {
-        let ident = &b.ident;
-        let reuse = format_ident!("__resilient_reuse_{}", b.ident, span = Span::mixed_site());
-        let duplicate = argument(b);
-        let mutability = b.mutable.then(|| quote!(mut));
-        let quiet = b.mutable.then(|| quote!(let _ = &mut #ident;));
-        keep.push(quote!(#quiet let mut #reuse = #p::Reuse::new(#ident, #duplicate);));
-        rebind.push(quote! {
-            #[allow(unused_variables)]
-            let #mutability #ident = #reuse.next(#last);
-        });
-    }
+    // `&mut` arguments are a compile error before generation (`check`): only owned ones remain
+    // to copy, and shared ones are used by every attempt as they are.
+    let (keep, rebind) =
+        super::pipeline::reuse_arguments(ctx.bindings, true, argument, &quote!(#last));
     quote! {{
         #(#keep)*
         #policy.guard(move |#last: bool| {

@@ -207,55 +207,9 @@ fn retry_loop(
     let attempts = format_ident!("__resilient_attempts", span = Span::mixed_site());
     let out = format_ident!("__resilient_out", span = Span::mixed_site());
     let delay = format_ident!("__resilient_delay", span = Span::mixed_site());
-    let reuse_ident =
-        |b: &Binding| format_ident!("__resilient_reuse_{}", b.ident, span = Span::mixed_site());
-    let clone_owned = max > 1;
-    let mut keep = Vec::new();
-    let mut rebind = Vec::new();
-    for b in ctx.bindings {
-        let ident = &b.ident;
-        let mutability = b.mutable.then(|| quote!(mut));
-        match b.passing {
-            Passing::Owned if clone_owned => {
-                let reuse = reuse_ident(b);
-                let duplicate = retry_argument(b);
-                let new = quote!(#p::Reuse::new(#ident, #duplicate));
-                // A `mut` argument is now mutated through its per-attempt copies; the borrow
-                // keeps `unused_mut` quiet about the original.
-                let quiet = b.mutable.then(|| quote!(let _ = &mut #ident;));
-                keep.push(quote!(#quiet let mut #reuse = #new;));
-                // Outer layers (an idempotency key) may be the only users of an argument.
-                rebind.push(quote! {
-                    #[allow(unused_variables)]
-                    let #mutability #ident = #reuse.next(#attempts.is_last());
-                });
-            }
-            Passing::Unique => rebind.push(quote! {
-                #[allow(unused_variables)]
-                let #ident = &mut *#ident;
-            }),
-            Passing::Owned | Passing::Shared => {}
-        }
-    }
-    let inner_rejects = ctx.layers[index + 1..].iter().any(Layer::rejects);
-    let retryable = match (inner_rejects, when) {
-        (true, Some(w)) => quote_spanned!(w.span()=> #p::retryable(&#out, #w)),
-        (true, None) => quote!(#p::retryable(&#out, #p::every_error)),
-        (false, Some(w)) => quote_spanned!(w.span()=> #p::retryable_plain(&#out, #w)),
-        (false, None) => quote!(#p::retryable_plain(&#out, #p::every_error)),
-    };
-    // No sleeping against a circuit the last attempt just opened: the breakers below are asked.
-    let breakers = ctx
-        .layers
-        .iter()
-        .enumerate()
-        .skip(index + 1)
-        .filter(|(_, l)| matches!(l, Layer::CircuitBreaker(_)))
-        .map(|(i, _)| {
-            let b = super::partition::policy(ctx.layers, i);
-            quote!(&& !#p::circuit_open(&#b))
-        });
-    let retryable = quote!(#retryable #(#breakers)*);
+    let last = quote!(#attempts.is_last());
+    let (keep, rebind) = reuse_arguments(ctx.bindings, max > 1, retry_argument, &last);
+    let retryable = retry_verdict(ctx, index, when, &out);
     // Holding an `#[idempotent]` future, every token of the await on the return type: see
     // `dot_await`.
     let attempt = match holds_idempotent(ctx, index + 1) {
@@ -287,4 +241,75 @@ fn retry_loop(
             }
         }
     }
+}
+
+/// How the arguments reach each attempt of a retry (or a hedge): owned ones, when `clone_owned`,
+/// are kept before the first attempt and handed out by `Reuse` (a copy made with `duplicate`
+/// for each attempt, the original once `last` is true); `&mut` ones are reborrowed per attempt.
+/// Output: the statements before the attempts, and those opening each attempt.
+pub(crate) fn reuse_arguments(
+    bindings: &[Binding],
+    clone_owned: bool,
+    duplicate: impl Fn(&Binding) -> TokenStream,
+    last: &TokenStream,
+) -> (Vec<TokenStream>, Vec<TokenStream>) {
+    let p = quote!(::resilient::__private);
+    let mut keep = Vec::new();
+    let mut rebind = Vec::new();
+    for b in bindings {
+        let ident = &b.ident;
+        let mutability = b.mutable.then(|| quote!(mut));
+        match b.passing {
+            Passing::Owned if clone_owned => {
+                let reuse =
+                    format_ident!("__resilient_reuse_{}", b.ident, span = Span::mixed_site());
+                let duplicate = duplicate(b);
+                // A `mut` argument is now mutated through its per-attempt copies; the borrow
+                // keeps `unused_mut` quiet about the original.
+                let quiet = b.mutable.then(|| quote!(let _ = &mut #ident;));
+                keep.push(quote!(#quiet let mut #reuse = #p::Reuse::new(#ident, #duplicate);));
+                // Outer layers (an idempotency key) may be the only users of an argument.
+                rebind.push(quote! {
+                    #[allow(unused_variables)]
+                    let #mutability #ident = #reuse.next(#last);
+                });
+            }
+            Passing::Unique => rebind.push(quote! {
+                #[allow(unused_variables)]
+                let #ident = &mut *#ident;
+            }),
+            Passing::Owned | Passing::Shared => {}
+        }
+    }
+    (keep, rebind)
+}
+
+/// Whether the retry at `index` tries again after the attempt's outcome `out`: `when` (every
+/// error without it) on the function's errors and inner timeouts, and never while a breaker
+/// below is open (no sleeping against a circuit the last attempt just opened).
+pub(crate) fn retry_verdict(
+    ctx: &Ctx<'_>,
+    index: usize,
+    when: Option<&Expr>,
+    out: &Ident,
+) -> TokenStream {
+    let p = quote!(::resilient::__private);
+    let inner_rejects = ctx.layers[index + 1..].iter().any(Layer::rejects);
+    let retryable = match (inner_rejects, when) {
+        (true, Some(w)) => quote_spanned!(w.span()=> #p::retryable(&#out, #w)),
+        (true, None) => quote!(#p::retryable(&#out, #p::every_error)),
+        (false, Some(w)) => quote_spanned!(w.span()=> #p::retryable_plain(&#out, #w)),
+        (false, None) => quote!(#p::retryable_plain(&#out, #p::every_error)),
+    };
+    let breakers = ctx
+        .layers
+        .iter()
+        .enumerate()
+        .skip(index + 1)
+        .filter(|(_, l)| matches!(l, Layer::CircuitBreaker(_)))
+        .map(|(i, _)| {
+            let b = super::partition::policy(ctx.layers, i);
+            quote!(&& !#p::circuit_open(&#b))
+        });
+    quote!(#retryable #(#breakers)*)
 }

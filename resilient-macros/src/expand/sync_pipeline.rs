@@ -35,9 +35,8 @@ use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{Block, Expr};
 
-use super::pipeline::{Ctx, retry_argument};
+use super::pipeline::{Ctx, retry_argument, retry_verdict, reuse_arguments};
 use crate::errors::Errors;
-use crate::item::{Binding, Passing};
 use crate::layers::{Kind, Layer};
 
 /// Whether a layer of `kind` can stand on a sync fn; if not, why, and what to write instead.
@@ -196,26 +195,10 @@ fn retry_loop(
     let out = format_ident!("__resilient_out", span = Span::mixed_site());
     let delay = format_ident!("__resilient_delay", span = Span::mixed_site());
     let scope = format_ident!("__resilient_scope", span = Span::mixed_site());
-    let (keep, rebind) = reuse_arguments(ctx.bindings, max > 1, &attempts);
+    let last = quote!(#attempts.is_last());
+    let (keep, rebind) = reuse_arguments(ctx.bindings, max > 1, retry_argument, &last);
     let inner = build(ctx, index + 1, body);
-    let inner_rejects = ctx.layers[index + 1..].iter().any(Layer::rejects);
-    let retryable = match (inner_rejects, when) {
-        (true, Some(w)) => quote_spanned!(w.span()=> #p::retryable(&#out, #w)),
-        (true, None) => quote!(#p::retryable(&#out, #p::every_error)),
-        (false, Some(w)) => quote_spanned!(w.span()=> #p::retryable_plain(&#out, #w)),
-        (false, None) => quote!(#p::retryable_plain(&#out, #p::every_error)),
-    };
-    // No sleeping against a circuit the last attempt just opened: the breakers below are asked.
-    let breakers = ctx
-        .layers
-        .iter()
-        .enumerate()
-        .skip(index + 1)
-        .filter(|(_, l)| matches!(l, Layer::CircuitBreaker(_)))
-        .map(|(i, _)| {
-            let b = super::partition::policy(ctx.layers, i);
-            quote!(&& !#p::circuit_open(&#b))
-        });
+    let retryable = retry_verdict(ctx, index, when, &out);
     quote! {{
         let mut #attempts = #policy.attempts();
         #(#keep)*
@@ -229,7 +212,7 @@ fn retry_loop(
                 #attempts.succeeded();
                 break #out;
             }
-            let #delay = match #attempts.retry_after(&#out, #retryable #(#breakers)*) {
+            let #delay = match #attempts.retry_after(&#out, #retryable) {
                 ::core::result::Result::Ok(#delay) => #delay,
                 ::core::result::Result::Err(_) => break #out,
             };
@@ -237,39 +220,4 @@ fn retry_loop(
             #p::blocking::backoff_sleep(#delay);
         }
     }}
-}
-
-/// The statements before the loop that keep owned arguments for reuse, and those at the top of
-/// each attempt that bind the attempt's copies (the same scheme as the async retry loop).
-fn reuse_arguments(
-    bindings: &[Binding],
-    clone_owned: bool,
-    attempts: &proc_macro2::Ident,
-) -> (Vec<TokenStream>, Vec<TokenStream>) {
-    let p = quote!(::resilient::__private);
-    let mut keep = Vec::new();
-    let mut rebind = Vec::new();
-    for b in bindings {
-        let ident = &b.ident;
-        let mutability = b.mutable.then(|| quote!(mut));
-        match b.passing {
-            Passing::Owned if clone_owned => {
-                let reuse =
-                    format_ident!("__resilient_reuse_{}", b.ident, span = Span::mixed_site());
-                let duplicate = retry_argument(b);
-                let quiet = b.mutable.then(|| quote!(let _ = &mut #ident;));
-                keep.push(quote!(#quiet let mut #reuse = #p::Reuse::new(#ident, #duplicate);));
-                rebind.push(quote! {
-                    #[allow(unused_variables)]
-                    let #mutability #ident = #reuse.next(#attempts.is_last());
-                });
-            }
-            Passing::Unique => rebind.push(quote! {
-                #[allow(unused_variables)]
-                let #ident = &mut *#ident;
-            }),
-            Passing::Owned | Passing::Shared => {}
-        }
-    }
-    (keep, rebind)
 }
