@@ -1,5 +1,7 @@
 //! Shared helpers for resilient's behaviour tests.
 
+pub mod events;
+
 use std::sync::Mutex;
 use std::time::Duration;
 

@@ -1,100 +1,13 @@
 //! `tracing` events of every policy (feature `tracing`, on by default), each with the fields
 //! `policy` and `kind`; retry attempts in spans with their `attempt` number.
 
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::SeqCst};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicU32, Ordering::SeqCst};
 use std::time::Duration;
 
 use resilient::{circuit_breaker, idempotent, retry, timeout};
 use resilient_tests::AppError;
-use tracing::field::{Field, Visit};
-use tracing::span::{Attributes, Id, Record};
-use tracing::{Event, Level, Metadata, Subscriber};
-
-/// One event: its level, its fields (`message` included) as text, and the `attempt` of the
-/// innermost span it happened in.
-#[derive(Clone, Debug)]
-struct Seen {
-    level: Level,
-    fields: HashMap<String, String>,
-    attempt: Option<String>,
-}
-
-impl Seen {
-    fn message(&self) -> &str {
-        self.fields.get("message").map_or("", String::as_str)
-    }
-    fn field(&self, name: &str) -> &str {
-        self.fields.get(name).map_or("", String::as_str)
-    }
-}
-
-/// Records every event, and the spans entered (their `attempt` field).
-#[derive(Clone, Default)]
-struct Recorder {
-    events: Arc<Mutex<Vec<Seen>>>,
-    spans: Arc<Mutex<HashMap<u64, HashMap<String, String>>>>,
-    stack: Arc<Mutex<Vec<u64>>>,
-    next: Arc<AtomicU64>,
-}
-
-impl Recorder {
-    fn events(&self) -> Vec<Seen> {
-        self.events.lock().unwrap().clone()
-    }
-    fn with_message(&self, part: &str) -> Vec<Seen> {
-        self.events().into_iter().filter(|e| e.message().contains(part)).collect()
-    }
-}
-
-#[derive(Default)]
-struct Fields(HashMap<String, String>);
-
-impl Visit for Fields {
-    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-        self.0.insert(field.name().to_owned(), format!("{value:?}"));
-    }
-    fn record_str(&mut self, field: &Field, value: &str) {
-        self.0.insert(field.name().to_owned(), value.to_owned());
-    }
-}
-
-impl Subscriber for Recorder {
-    fn enabled(&self, _: &Metadata<'_>) -> bool {
-        true
-    }
-    fn new_span(&self, attrs: &Attributes<'_>) -> Id {
-        let id = self.next.fetch_add(1, SeqCst) + 1;
-        let mut fields = Fields::default();
-        attrs.record(&mut fields);
-        self.spans.lock().unwrap().insert(id, fields.0);
-        Id::from_u64(id)
-    }
-    fn record(&self, _: &Id, _: &Record<'_>) {}
-    fn record_follows_from(&self, _: &Id, _: &Id) {}
-    fn event(&self, event: &Event<'_>) {
-        let mut fields = Fields::default();
-        event.record(&mut fields);
-        let attempt = self.stack.lock().unwrap().iter().rev().find_map(|id| {
-            self.spans.lock().unwrap().get(id).and_then(|f| f.get("attempt").cloned())
-        });
-        self.events.lock().unwrap().push(Seen {
-            level: *event.metadata().level(),
-            fields: fields.0,
-            attempt,
-        });
-    }
-    fn enter(&self, id: &Id) {
-        self.stack.lock().unwrap().push(id.into_u64());
-    }
-    fn exit(&self, id: &Id) {
-        let mut stack = self.stack.lock().unwrap();
-        if let Some(at) = stack.iter().rposition(|s| *s == id.into_u64()) {
-            stack.remove(at);
-        }
-    }
-}
+use resilient_tests::events::Recorder;
+use tracing::Level;
 
 #[circuit_breaker(threshold = 1, cooldown = "1s", name = "traced")]
 async fn call(fail: bool) -> Result<(), AppError> {

@@ -1,58 +1,15 @@
 //! `#[hedge]`'s events (`debug`, with `policy` and `kind`), metrics and registry entry.
 
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::SeqCst};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicU32, Ordering::SeqCst};
 use std::time::Duration;
 
 use metrics_exporter_prometheus::PrometheusBuilder;
 use resilient::{hedge, registry};
 use resilient_tests::AppError;
-use tracing::field::{Field, Visit};
-use tracing::span::{Attributes, Id, Record};
-use tracing::{Event, Level, Metadata, Subscriber};
+use resilient_tests::events::Recorder;
+use tracing::Level;
 
 const MS: Duration = Duration::from_millis(1);
-
-/// An event's level and fields (its message included) as text.
-type Seen = (Level, HashMap<String, String>);
-
-/// Records every event's level and fields.
-#[derive(Clone, Default)]
-struct Events {
-    seen: Arc<Mutex<Vec<Seen>>>,
-    next: Arc<AtomicU64>,
-}
-
-#[derive(Default)]
-struct Fields(HashMap<String, String>);
-
-impl Visit for Fields {
-    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-        self.0.insert(field.name().to_owned(), format!("{value:?}"));
-    }
-    fn record_str(&mut self, field: &Field, value: &str) {
-        self.0.insert(field.name().to_owned(), value.to_owned());
-    }
-}
-
-impl Subscriber for Events {
-    fn enabled(&self, _: &Metadata<'_>) -> bool {
-        true
-    }
-    fn new_span(&self, _: &Attributes<'_>) -> Id {
-        Id::from_u64(self.next.fetch_add(1, SeqCst) + 1)
-    }
-    fn record(&self, _: &Id, _: &Record<'_>) {}
-    fn record_follows_from(&self, _: &Id, _: &Id) {}
-    fn event(&self, event: &Event<'_>) {
-        let mut fields = Fields::default();
-        event.record(&mut fields);
-        self.seen.lock().unwrap().push((*event.metadata().level(), fields.0));
-    }
-    fn enter(&self, _: &Id) {}
-    fn exit(&self, _: &Id) {}
-}
 
 static N: AtomicU32 = AtomicU32::new(0);
 
@@ -69,15 +26,15 @@ async fn observed() -> Result<u32, AppError> {
 async fn a_hedge_sent_and_won_is_an_event_a_counter_and_a_registry_count() {
     let recorder = PrometheusBuilder::new().build_recorder();
     let _local = metrics::set_default_local_recorder(&recorder);
-    let events = Events::default();
+    let events = Recorder::default();
     let _guard = tracing::subscriber::set_default(events.clone());
 
     assert_eq!(observed().await, Ok(1));
 
-    let seen = events.seen.lock().unwrap().clone();
+    let seen = events.events();
     let messages: Vec<(Level, &str)> = seen
         .iter()
-        .map(|(l, f)| (*l, f.get("message").map_or("", String::as_str)))
+        .map(|e| (e.level, e.message()))
         .filter(|(_, m)| m.starts_with("hedge:"))
         .collect();
     assert_eq!(
@@ -88,11 +45,11 @@ async fn a_hedge_sent_and_won_is_an_event_a_counter_and_a_registry_count() {
         ],
         "{seen:?}"
     );
-    for (_, f) in seen.iter().filter(|(_, f)| f.get("kind").is_some_and(|k| k == "hedge")) {
-        assert_eq!(f.get("policy").map(String::as_str), Some("observed"), "{f:?}");
+    for e in seen.iter().filter(|e| e.field("kind") == "hedge") {
+        assert_eq!(e.field("policy"), "observed", "{e:?}");
     }
-    let sent = seen.iter().find(|(_, f)| f.get("attempt").is_some()).unwrap();
-    assert_eq!((sent.1["attempt"].as_str(), sent.1["after"].as_str()), ("2", "20ms"));
+    let sent = seen.iter().find(|e| e.fields.contains_key("attempt")).unwrap();
+    assert_eq!((sent.field("attempt"), sent.field("after")), ("2", "20ms"));
 
     let text = recorder.handle().render();
     for line in [
@@ -125,18 +82,15 @@ async fn always_slow() -> Result<u32, AppError> {
 
 #[tokio::test(start_paused = true)]
 async fn a_spent_budget_is_an_event() {
-    let events = Events::default();
+    let events = Recorder::default();
     let _guard = tracing::subscriber::set_default(events.clone());
     // Twelve slow calls at once: the floor pays for ten hedges, nothing for the other two.
     let calls: Vec<_> = (0..12).map(|_| tokio::spawn(always_slow())).collect();
     for c in calls {
         c.await.unwrap().unwrap();
     }
-    let seen = events.seen.lock().unwrap().clone();
-    let exhausted = seen
-        .iter()
-        .filter(|(_, f)| f.get("message").is_some_and(|m| m.contains("budget exhausted")))
-        .count();
+    let seen = events.events();
+    let exhausted = seen.iter().filter(|e| e.message().contains("budget exhausted")).count();
     assert_eq!(exhausted, 2, "{seen:?}");
     assert_eq!(SPENT.load(SeqCst), 22);
 }
@@ -149,20 +103,17 @@ async fn learning() -> Result<u32, AppError> {
 
 #[tokio::test(start_paused = true)]
 async fn the_end_of_the_warm_up_is_an_event() {
-    let events = Events::default();
+    let events = Recorder::default();
     let _guard = tracing::subscriber::set_default(events.clone());
     for _ in 0..3 {
         learning().await.unwrap();
     }
-    let seen = events.seen.lock().unwrap().clone();
-    let moved: Vec<_> = seen
-        .iter()
-        .filter(|(_, f)| f.get("message").is_some_and(|m| m == "hedge: delay moved"))
-        .collect();
+    let seen = events.events();
+    let moved: Vec<_> = seen.iter().filter(|e| e.message() == "hedge: delay moved").collect();
     assert_eq!(moved.len(), 1, "{seen:?}");
     // From no hedge at all to the median of 10 ms latencies (the histogram's bucket midpoint,
     // within 1.6 %).
-    let (from, to) = (moved[0].1["from"].as_str(), moved[0].1["to"].as_str());
+    let (from, to) = (moved[0].field("from"), moved[0].field("to"));
     assert_eq!(from, "None");
     assert!(to == "10ms" || to.starts_with("10.0") || to.starts_with("9.9"), "{to}");
 }
