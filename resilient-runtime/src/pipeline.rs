@@ -217,7 +217,6 @@ impl OpenCircuit for crate::breaker::AdaptiveBreaker {
 #[derive(Debug)]
 pub struct Reuse<T> {
     value: Option<T>,
-    duplicate: fn(&T) -> T,
 }
 
 /// An argument passed by value to a function with `#[retry]`: generated code copies it for each
@@ -282,18 +281,19 @@ impl<T: Clone> RetryReceiver for T {
 }
 
 impl<T> Reuse<T> {
-    /// Keeps `value` for the attempts to come, copied with `duplicate` (generated code passes
-    /// [`RetryArgument::duplicate`], [`RetryGenericArgument::duplicate`] or
-    /// [`RetryReceiver::duplicate`]).
+    /// Keeps `value` for the attempts to come.
     #[inline]
-    pub fn new(value: T, duplicate: fn(&T) -> T) -> Self {
-        Self { value: Some(value), duplicate }
+    pub fn new(value: T) -> Self {
+        Self { value: Some(value) }
     }
 
-    /// The value for the coming attempt: a clone, or the original when it is the last.
+    /// The value for the coming attempt: a copy made with `duplicate`, or the original when it
+    /// is the last. Generated code passes [`RetryArgument::duplicate`],
+    /// [`RetryGenericArgument::duplicate`] or [`RetryReceiver::duplicate`] here, at each call
+    /// rather than kept in the future: a known fn is inlined, a stored pointer is not.
     #[inline]
-    pub fn next(&mut self, last: bool) -> T {
-        let value = if last { self.value.take() } else { self.value.as_ref().map(self.duplicate) };
+    pub fn next(&mut self, last: bool, duplicate: fn(&T) -> T) -> T {
+        let value = if last { self.value.take() } else { self.value.as_ref().map(duplicate) };
         value.expect("Reuse::next called after the last attempt")
     }
 }
@@ -366,10 +366,10 @@ mod tests {
 
     #[test]
     fn reuse_clones_until_the_last() {
-        let mut r = Reuse::new(String::from("x"), RetryArgument::duplicate);
-        assert_eq!(r.next(false), "x");
-        assert_eq!(r.next(false), "x");
-        assert_eq!(r.next(true), "x");
+        let mut r = Reuse::new(String::from("x"));
+        assert_eq!(r.next(false, RetryArgument::duplicate), "x");
+        assert_eq!(r.next(false, RetryArgument::duplicate), "x");
+        assert_eq!(r.next(true, RetryArgument::duplicate), "x");
     }
 
     #[test]

@@ -55,9 +55,9 @@ pub(crate) fn declare(h: &HedgeArgs, name: TokenStream) -> (TokenStream, TokenSt
 /// Input: the hedge layer at `index` and the future expression of the layers inside it.
 /// Output:
 /// ```text
-/// { let mut __resilient_reuse_x = Reuse::new(x, <T as HedgeArgument>::duplicate);
+/// { let mut __resilient_reuse_x = Reuse::new(x);
 ///   L<index>.guard(move |__resilient_last| {
-///       let x = __resilient_reuse_x.next(__resilient_last);
+///       let x = __resilient_reuse_x.next(__resilient_last, <T as HedgeArgument>::duplicate);
 ///       <inner>
 ///   }) }
 /// ```

@@ -245,7 +245,8 @@ fn retry_loop(
 
 /// How the arguments reach each attempt of a retry (or a hedge): owned ones, when `clone_owned`,
 /// are kept before the first attempt and handed out by `Reuse` (a copy made with `duplicate`
-/// for each attempt, the original once `last` is true); `&mut` ones are reborrowed per attempt.
+/// for each attempt, the original once `last` is true; `duplicate` is named at each attempt, where
+/// it is inlined); `&mut` ones are reborrowed per attempt.
 /// Output: the statements before the attempts, and those opening each attempt.
 pub(crate) fn reuse_arguments(
     bindings: &[Binding],
@@ -267,11 +268,11 @@ pub(crate) fn reuse_arguments(
                 // A `mut` argument is now mutated through its per-attempt copies; the borrow
                 // keeps `unused_mut` quiet about the original.
                 let quiet = b.mutable.then(|| quote!(let _ = &mut #ident;));
-                keep.push(quote!(#quiet let mut #reuse = #p::Reuse::new(#ident, #duplicate);));
+                keep.push(quote!(#quiet let mut #reuse = #p::Reuse::new(#ident);));
                 // Outer layers (an idempotency key) may be the only users of an argument.
                 rebind.push(quote! {
                     #[allow(unused_variables)]
-                    let #mutability #ident = #reuse.next(#last);
+                    let #mutability #ident = #reuse.next(#last, #duplicate);
                 });
             }
             Passing::Unique => rebind.push(quote! {
