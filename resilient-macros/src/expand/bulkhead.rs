@@ -60,7 +60,10 @@ pub(crate) fn statics(
 /// back when it ends or is dropped:
 /// ```text
 /// async move {
-///     let permit = match policy.acquire().await { Ok(p) => p, Err(r) => return Err(r) };
+///     let permit = match policy.enter() {
+///         Some(p) => p,
+///         None => match policy.acquire().await { Ok(p) => p, Err(r) => return Err(r) },
+///     };
 ///     let out = <inner>.await;
 ///     permit.settle(&out);
 ///     out
@@ -71,11 +74,14 @@ pub(crate) fn layer(policy: &Ident, inner: TokenStream, dot_await: TokenStream) 
     let out = format_ident!("__resilient_out", span = Span::mixed_site());
     quote! {
         async move {
-            let #permit = match #policy.acquire().await {
-                ::core::result::Result::Ok(#permit) => #permit,
-                ::core::result::Result::Err(rejected) => {
-                    return ::core::result::Result::Err(rejected);
-                }
+            let #permit = match #policy.enter() {
+                ::core::option::Option::Some(#permit) => #permit,
+                ::core::option::Option::None => match #policy.acquire().await {
+                    ::core::result::Result::Ok(#permit) => #permit,
+                    ::core::result::Result::Err(rejected) => {
+                        return ::core::result::Result::Err(rejected);
+                    }
+                },
             };
             let #out = #inner #dot_await;
             #permit.settle(&#out);

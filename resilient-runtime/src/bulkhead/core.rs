@@ -125,23 +125,15 @@ impl Core {
         }
     }
 
-    /// Gives a place back: to the first waiter if any (woken after the lock is released),
-    /// otherwise to the count.
+    /// Gives a place back: one atomic subtraction; when calls wait, the first of them gets the
+    /// place (woken after the lock is released). A call arriving meanwhile cannot take it: it
+    /// sees the waiters and queues behind them.
     #[inline]
     pub(crate) fn release(&self) {
-        let mut state = self.state.load(Ordering::Relaxed);
-        while waiting(state) == 0 {
-            match self.state.compare_exchange_weak(
-                state,
-                state - ONE_RUNNING,
-                Ordering::Release,
-                Ordering::Relaxed,
-            ) {
-                Ok(_) => return,
-                Err(now) => state = now,
-            }
+        let before = self.state.fetch_sub(ONE_RUNNING, Ordering::AcqRel);
+        if waiting(before) != 0 {
+            self.release_slow();
         }
-        self.release_slow();
     }
 
     #[cold]
@@ -149,32 +141,28 @@ impl Core {
     fn release_slow(&self) {
         let woken = {
             let mut queue = lock(&self.queue);
-            self.release_locked(&mut queue)
+            self.admit_first_locked(&mut queue)
         };
         if let Some(w) = woken {
             w.wake();
         }
     }
 
-    /// Under the lock: hands the place to the first waiter when the limit allows it (a lowered
-    /// limit makes the count shrink first), else takes it off the count.
-    fn release_locked(&self, queue: &mut VecDeque<Arc<Waiter>>) -> Option<Wake> {
+    /// Under the lock: lets the first waiter in when the limit allows it (a lowered limit makes
+    /// the count shrink first).
+    fn admit_first_locked(&self, queue: &mut VecDeque<Arc<Waiter>>) -> Option<Wake> {
         let limit = self.limit.load(Ordering::Relaxed);
         let mut state = self.state.load(Ordering::Relaxed);
-        loop {
-            // Waiting changes only under the lock: it is exactly `queue.len()` here.
-            let hand_over = waiting(state) != 0 && running(state) <= limit;
-            let next = match hand_over {
-                true => state - ONE_WAITING,
-                false => state - ONE_RUNNING,
-            };
+        // Waiting changes only under the lock: it is exactly `queue.len()` here.
+        while waiting(state) != 0 && running(state) < limit {
+            let next = state - ONE_WAITING + ONE_RUNNING;
             match self.state.compare_exchange_weak(state, next, Ordering::AcqRel, Ordering::Relaxed)
             {
-                Ok(_) if hand_over => return Some(grant(queue)),
-                Ok(_) => return None,
+                Ok(_) => return Some(grant(queue)),
                 Err(now) => state = now,
             }
         }
+        None
     }
 
     /// Slow path of an acquire: takes a place if one is free now (the limit may have risen, or

@@ -93,6 +93,8 @@ pub(crate) struct Inner {
     tuned: crate::config::Live<tuned::Tuned>,
     rejected: AtomicU64,
     pub(crate) metrics: BulkheadMetrics,
+    /// What an adaptive permit's start is counted from (see [`Permit`]).
+    epoch: Instant,
 }
 
 impl fmt::Debug for Inner {
@@ -117,6 +119,7 @@ impl Bulkhead {
             core: core::Core::new(limit),
             tuned: crate::config::Live::new(tuned),
             inline,
+            epoch: Instant::now(),
             rejected: AtomicU64::new(0),
         });
         crate::config::attach(&inner);
@@ -167,6 +170,25 @@ impl Bulkhead {
         Acquire::new(&self.inner)
     }
 
+    /// A place if one is free now and nobody waits for one, else `None` (then
+    /// [`acquire`](Self::acquire) queues for one): the same as `acquire` with no future to build,
+    /// poll and drop when a place is free. What `#[bulkhead]` generates.
+    /// ```
+    /// # use resilient::runtime::bulkhead::Bulkhead;
+    /// # async fn demo(bulkhead: &Bulkhead) -> Result<(), resilient::Error> {
+    /// let permit = match bulkhead.enter() {
+    ///     Some(permit) => permit,
+    ///     None => bulkhead.acquire().await?,
+    /// };
+    /// // ... the call ...
+    /// permit.done();
+    /// # Ok(()) }
+    /// ```
+    #[inline]
+    pub fn enter(&self) -> Option<Permit<'_>> {
+        self.inner.try_enter()
+    }
+
     /// A place for a blocking (sync) caller: at once if one is free, else the thread waits in
     /// the queue, parked, for at most `wait` on std's clock, FIFO with async waiters.
     pub fn acquire_blocking(&self) -> Result<Permit<'_>, Error> {
@@ -194,7 +216,10 @@ impl Bulkhead {
     where
         F: Future<Output = Outcome<T, E>>,
     {
-        let permit = self.acquire().await?;
+        let permit = match self.enter() {
+            Some(permit) => permit,
+            None => self.acquire().await?,
+        };
         let out = fut.await;
         permit.settle(&out);
         out
@@ -225,13 +250,15 @@ impl Inner {
     #[inline]
     fn permit<'a>(&'a self, adaptive: Option<&'a Adaptive>, running: u32) -> Permit<'a> {
         self.metrics.in_flight(running);
-        Permit {
-            inner: self,
-            adaptive: adaptive.map(|a| {
+        let started = match adaptive {
+            None => 0,
+            Some(a) => {
                 a.entered(running);
-                (a, Instant::now())
-            }),
-        }
+                // Never 0, which stands for "not adaptive".
+                (Instant::now().saturating_duration_since(self.epoch).as_nanos() as u64).max(1)
+            }
+        };
+        Permit { inner: self, started }
     }
 
     /// A waiter was handed a place.
@@ -248,10 +275,12 @@ impl Inner {
         self.metrics.released(|| self.core.counts().0);
     }
 
-    /// An adaptive call ended: the limit may move.
-    fn ended(&self, adaptive: &Adaptive, started: Instant) {
+    /// An adaptive call that got its place `started` ns after the epoch ended: the limit may
+    /// move. Configuration may have made the limit fixed (or the bulkhead off) meanwhile.
+    fn ended(&self, started: u64) {
+        let Some(adaptive) = self.tuned.get().active() else { return };
+        let started = self.epoch + Duration::from_nanos(started);
         let Some((from, to)) = adaptive.ended(started) else { return };
-        // Configuration may have made the limit fixed (or the bulkhead off) meanwhile.
         if self.tuned.get().active().is_some() {
             self.core.set_limit(to);
             self.metrics.limit(to);
