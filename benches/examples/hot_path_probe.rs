@@ -17,7 +17,9 @@ use std::future::Future;
 use std::hint::black_box;
 use std::time::Instant;
 
-use resilient::{circuit_breaker, retry};
+use resilient::{
+    bulkhead, circuit_breaker, fallback, hedge, idempotent, rate_limit, retry, timeout,
+};
 
 #[derive(Clone, Debug)]
 enum ProbeError {
@@ -62,6 +64,70 @@ async fn per_addr(addr: &str) -> Result<u64, ProbeError> {
     Ok(work(addr.len() as u64))
 }
 
+fn cached(_e: ProbeError) -> Result<u64, ProbeError> {
+    Ok(0)
+}
+
+#[fallback(cached)]
+async fn with_fallback(x: u64) -> Result<u64, ProbeError> {
+    Ok(work(x))
+}
+
+#[bulkhead(max = 64)]
+async fn bulkheaded(x: u64) -> Result<u64, ProbeError> {
+    Ok(work(x))
+}
+
+#[rate_limit("1000000000/s")]
+async fn limited(x: u64) -> Result<u64, ProbeError> {
+    Ok(work(x))
+}
+
+#[circuit_breaker(mode = "adaptive")]
+async fn throttled(x: u64) -> Result<u64, ProbeError> {
+    Ok(work(x))
+}
+
+#[hedge(after = "50ms")]
+async fn hedged_fixed(x: u64) -> Result<u64, ProbeError> {
+    Ok(work(x))
+}
+
+#[hedge(after = "p95")]
+async fn hedged_p95(x: u64) -> Result<u64, ProbeError> {
+    Ok(work(x))
+}
+
+#[timeout("1s")]
+async fn timed(x: u64) -> Result<u64, ProbeError> {
+    Ok(work(x))
+}
+
+#[timeout("p99*2")]
+async fn timed_adaptive(x: u64) -> Result<u64, ProbeError> {
+    Ok(work(x))
+}
+
+#[retry]
+#[circuit_breaker]
+#[timeout("1s")]
+async fn stacked(x: u64) -> Result<u64, ProbeError> {
+    Ok(work(x))
+}
+
+#[idempotent(key = key)]
+async fn once(key: u64) -> Result<u64, ProbeError> {
+    Ok(work(key))
+}
+
+#[fallback(cached)]
+#[rate_limit("1000000000/s")]
+#[circuit_breaker]
+#[bulkhead(max = 64)]
+async fn fused_straight(x: u64) -> Result<u64, ProbeError> {
+    Ok(work(x))
+}
+
 #[cfg(feature = "metrics")]
 #[retry]
 async fn retried_prom(x: u64) -> Result<u64, ProbeError> {
@@ -72,6 +138,57 @@ async fn retried_prom(x: u64) -> Result<u64, ProbeError> {
 #[circuit_breaker]
 async fn guarded_prom(x: u64) -> Result<u64, ProbeError> {
     Ok(work(x))
+}
+
+mod hand {
+    //! Hand-written expansions, to see what nesting costs.
+    use super::*;
+    use resilient::__private as p;
+    static B: p::LazyLock<p::CircuitBreaker> =
+        p::LazyLock::new(|| p::CircuitBreaker::builder().name("probe::hand").build());
+
+    pub async fn nested(x: u64) -> Result<u64, ProbeError> {
+        p::finish(
+            async move {
+                let permit = match B.try_acquire() {
+                    Ok(permit) => permit,
+                    Err(r) => return Err(r),
+                };
+                let out = p::lift(async move { Ok(work(x)) }).await;
+                permit.settle(&out, p::every_error);
+                out
+            }
+            .await,
+            p::rejection_into::<ProbeError>(),
+        )
+    }
+
+    pub async fn fused(x: u64) -> Result<u64, ProbeError> {
+        let out = 'l: {
+            let permit = match B.try_acquire() {
+                Ok(permit) => permit,
+                Err(r) => break 'l Err(r),
+            };
+            let out = p::lift(async move { Ok(work(x)) }).await;
+            permit.settle(&out, p::every_error);
+            out
+        };
+        p::finish(out, p::rejection_into::<ProbeError>())
+    }
+
+    pub async fn flat(x: u64) -> Result<u64, ProbeError> {
+        let out = 'l: {
+            let permit = match B.try_acquire() {
+                Ok(permit) => permit,
+                Err(r) => break 'l Err(r),
+            };
+            let out: resilient::runtime::Outcome<u64, ProbeError> =
+                Ok(async move { Ok(work(x)) }.await);
+            permit.settle(&out, p::every_error);
+            out
+        };
+        p::finish(out, p::rejection_into::<ProbeError>())
+    }
 }
 
 const BATCH: u64 = 20_000;
@@ -105,8 +222,25 @@ fn main() {
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
     let rounds: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(300);
     let filter = std::env::args().nth(2).unwrap_or_default();
-    let mut rows: Vec<Row<'_>> =
-        vec![row("bare", bare), row("retry", retried), row("breaker", guarded)];
+    let mut rows: Vec<Row<'_>> = vec![
+        row("bare", bare),
+        row("retry", retried),
+        row("breaker", guarded),
+        row("hand breaker nested", hand::nested),
+        row("hand breaker fused", hand::fused),
+        row("hand breaker flat", hand::flat),
+        row("fallback", with_fallback),
+        row("bulkhead", bulkheaded),
+        row("rate limit", limited),
+        row("adaptive breaker", throttled),
+        row("hedge fixed", hedged_fixed),
+        row("hedge p95", hedged_p95),
+        row("timeout fixed", timed),
+        row("timeout adaptive", timed_adaptive),
+        row("retry+breaker+timeout", stacked),
+        row("idempotent hit", |_| once(7)),
+        row("fallback+rate+breaker+bulkhead", fused_straight),
+    ];
     #[cfg(not(probe_no_per))]
     {
         rows.push(row("breaker per u64 (64 keys)", |i| per_host(i % 64)));
@@ -125,7 +259,11 @@ fn main() {
         rows.push(row("breaker, prometheus", guarded_prom));
         std::mem::forget(_handle);
     }
-    rows.retain(|(name, _)| filter.is_empty() || *name == "bare" || name.contains(&*filter));
+    // `=name` keeps exactly that row (beside `bare`), `part` every row whose name holds it.
+    rows.retain(|(name, _)| match filter.strip_prefix('=') {
+        Some(exact) => *name == "bare" || *name == exact,
+        None => filter.is_empty() || *name == "bare" || name.contains(&*filter),
+    });
     let mut best = vec![f64::INFINITY; rows.len()];
     let mut all: Vec<Vec<f64>> = vec![Vec::with_capacity(rounds); rows.len()];
     for _ in 0..rounds {
