@@ -18,13 +18,58 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 thread_local! {
-    static CURRENT: Cell<Option<Instant>> = const { Cell::new(None) };
+    static CURRENT: Cell<Slot> = const { Cell::new(Slot::None) };
+}
+
+/// What the thread's deadline holds while a future is polled.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Slot {
+    None,
+    At(Instant),
+    /// A fixed timeout's deadline that nothing has read yet: `after` from the moment it is first
+    /// needed (read here, or the timeout's body waiting), never later than `outer`. A call that
+    /// completes without either never reads the clock.
+    Lazy {
+        after: Duration,
+        outer: Option<Instant>,
+    },
+    /// A lazy deadline, fixed when first read at `at`.
+    Anchored {
+        at: Instant,
+        deadline: Instant,
+    },
 }
 
 /// The deadline of the innermost enclosing scope in this task, if any.
 #[inline]
 pub fn current() -> Option<Instant> {
-    CURRENT.with(Cell::get)
+    CURRENT.with(|cell| match cell.get() {
+        Slot::None => None,
+        Slot::At(deadline) | Slot::Anchored { deadline, .. } => Some(deadline),
+        Slot::Lazy { after, outer } => {
+            let (at, deadline) = anchor(after, outer);
+            cell.set(Slot::Anchored { at, deadline });
+            Some(deadline)
+        }
+    })
+}
+
+/// Now, and the deadline `after` from now, no later than `outer`. A limit too large for the
+/// clock (`Duration::MAX`) means no limit, as in tokio.
+#[inline]
+pub(crate) fn anchor(after: Duration, outer: Option<Instant>) -> (Instant, Instant) {
+    let at = Instant::now();
+    let own = own_deadline(at, after);
+    match outer {
+        Some(outer) if outer < own => (at, outer),
+        _ => (at, own),
+    }
+}
+
+/// `after` from `at`, or thirty years from it when that overflows the clock.
+#[inline]
+pub(crate) fn own_deadline(at: Instant, after: Duration) -> Instant {
+    at.checked_add(after).unwrap_or_else(|| at + Duration::from_secs(86_400 * 365 * 30))
 }
 
 /// Time left until [`current`]'s deadline (zero once it has passed); `None` when no deadline is set.
@@ -89,13 +134,34 @@ pub(crate) fn enter<R>(deadline: Instant, f: impl FnOnce() -> R) -> R {
     f()
 }
 
+/// As [`enter`], with a deadline `after` from when it is first needed, no later than `outer`
+/// (see [`Slot::Lazy`]); also returns the slot as `f` left it: [`Slot::Anchored`] if something
+/// read the deadline, else still [`Slot::Lazy`].
+#[inline]
+pub(crate) fn enter_lazy<R>(
+    after: Duration,
+    outer: Option<Instant>,
+    f: impl FnOnce() -> R,
+) -> (R, Slot) {
+    let restore = Set::slot(Slot::Lazy { after, outer });
+    let out = f();
+    let slot = CURRENT.with(Cell::get);
+    drop(restore);
+    (out, slot)
+}
+
 /// Sets the thread's deadline and restores the previous one when dropped, even on panic.
-struct Set(Option<Instant>);
+struct Set(Slot);
 
 impl Set {
     #[inline]
     fn new(deadline: Option<Instant>) -> Self {
-        Set(CURRENT.with(|c| c.replace(deadline)))
+        Self::slot(deadline.map_or(Slot::None, Slot::At))
+    }
+
+    #[inline]
+    fn slot(slot: Slot) -> Self {
+        Set(CURRENT.with(|c| c.replace(slot)))
     }
 }
 
@@ -124,6 +190,23 @@ mod tests {
         assert_eq!(seen.1, Some(now + Duration::from_millis(10)));
         assert_eq!(seen.2, Some(outer));
         assert_eq!(current(), None);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_lazy_deadline_is_fixed_when_first_read_and_no_later_than_the_outer() {
+        let start = Instant::now();
+        let ms = Duration::from_millis;
+        let ((first, second), slot) = enter_lazy(ms(100), None, || (current(), current()));
+        assert_eq!(first, Some(start + ms(100)));
+        assert_eq!(second, first, "read twice, fixed once");
+        assert!(
+            matches!(slot, Slot::Anchored { at, deadline } if at == start && deadline == start + ms(100))
+        );
+        let (seen, _) = enter_lazy(ms(100), Some(start + ms(10)), current);
+        assert_eq!(seen, Some(start + ms(10)), "the enclosing deadline is earlier");
+        let ((), slot) = enter_lazy(ms(100), None, || ());
+        assert!(matches!(slot, Slot::Lazy { .. }), "never read, never fixed: {slot:?}");
+        assert_eq!(current(), None, "restored");
     }
 
     #[tokio::test(start_paused = true)]

@@ -168,6 +168,28 @@ mod deadlines {
         assert!(e.policy().ends_with("deadlines::inner"));
     }
 
+    static READ: std::sync::Mutex<Option<Instant>> = std::sync::Mutex::new(None);
+
+    #[timeout("100ms")]
+    async fn reads_then_waits() -> Result<(), AppError> {
+        *READ.lock().unwrap() = deadline::current();
+        sleep(Duration::from_secs(1)).await;
+        Ok(())
+    }
+
+    // A fixed limit's deadline is fixed when first needed (here: read by the body); the one the
+    // body read is the one that fires, exactly, on the paused clock.
+    #[tokio::test(start_paused = true)]
+    async fn the_deadline_the_body_reads_is_the_one_that_fires() {
+        let start = Instant::now();
+        let err = reads_then_waits().await.unwrap_err();
+        assert_eq!(*READ.lock().unwrap(), Some(start + 100 * MS));
+        assert_eq!(start.elapsed(), 100 * MS);
+        let AppError::Rejected(resilient::Error::Timeout(details)) = err else { panic!("{err:?}") };
+        assert_eq!(details.after(), 100 * MS);
+        assert_eq!(deadline::current(), None, "the caller's deadline is restored");
+    }
+
     static ATTEMPTS: Timeline = Timeline::new();
 
     // `timeout` above `retry`: one deadline for all attempts.

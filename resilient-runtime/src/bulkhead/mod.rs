@@ -174,8 +174,8 @@ impl Bulkhead {
     /// [`acquire`](Self::acquire) queues for one): the same as `acquire` with no future to build,
     /// poll and drop when a place is free. What `#[bulkhead]` generates.
     /// ```
-    /// # use resilient::runtime::bulkhead::Bulkhead;
-    /// # async fn demo(bulkhead: &Bulkhead) -> Result<(), resilient::Error> {
+    /// # use resilient_runtime::bulkhead::Bulkhead;
+    /// # async fn demo(bulkhead: &Bulkhead) -> Result<(), resilient_runtime::Error> {
     /// let permit = match bulkhead.enter() {
     ///     Some(permit) => permit,
     ///     None => bulkhead.acquire().await?,

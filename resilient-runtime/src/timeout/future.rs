@@ -1,9 +1,11 @@
 //! The future behind [`Timeout::run`](super::Timeout::run) and
 //! [`Timeout::guard`](super::Timeout::guard).
 //!
-//! The fast path is a clock read, one poll of the body and, for an adaptive timeout, a second
-//! clock read and one histogram record. The timer is created only when the body returns
-//! `Pending`, so calls that complete on their first poll never touch tokio's timer wheel.
+//! The fast path of a fixed timeout is one poll of the body, with no clock read: the deadline
+//! is fixed when first needed (something inside reads it, or the body waits), see
+//! [`Slot::Lazy`](crate::deadline::Slot). An adaptive timeout reads the clock before the poll
+//! and after a success, and records the latency. The timer is created only when the body
+//! returns `Pending`, so calls that complete on their first poll never touch tokio's timer wheel.
 
 use std::future::Future;
 use std::marker::PhantomData;
@@ -59,6 +61,15 @@ impl<T, E> Classify<Outcome<T, E>> for Layered {
     }
 }
 
+/// How a call starts; see [`Inner::start`](super::Inner::start).
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Start<'a> {
+    /// Started now (an adaptive limit, which times every call).
+    Now(Started<'a>),
+    /// A fixed `limit`, from when the deadline is first needed, no later than `outer`.
+    Lazy { limit: std::time::Duration, outer: Option<Instant> },
+}
+
 /// When a call started and when it must end.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Started<'a> {
@@ -75,8 +86,11 @@ pin_project_lite::pin_project! {
     /// A call running under a [`Timeout`](super::Timeout); see
     /// [`Timeout::guard`](super::Timeout::guard).
     ///
-    /// The clock starts at the first poll, which is also when the caller's deadline is read, so
-    /// the future can be built ahead of time. It borrows the policy rather than cloning its `Arc`:
+    /// The caller's deadline is read at the first poll, so the future can be built ahead of
+    /// time. A fixed limit counts from when the deadline is first needed: something inside reads
+    /// it, or the body first waits. The synchronous start of the body's first poll (work no
+    /// timeout can interrupt) is then not counted; with tokio's paused clock nothing changes, as
+    /// a poll takes no virtual time. An adaptive limit counts from the first poll. It borrows the policy rather than cloning its `Arc`:
     /// a reference count touched by every call on every core would be the hot path's costliest
     /// line.
     #[must_use = "futures do nothing unless polled"]
@@ -88,9 +102,9 @@ pin_project_lite::pin_project! {
         // resources on time.
         #[pin]
         body: Option<F>,
-        // Created on the first `Pending`.
-        #[pin]
-        timer: Option<Sleep>,
+        // Created on the first `Pending`, boxed: a tokio `Sleep` is 112 bytes, which every call's
+        // future would carry (and move) inline, calls that never wait included.
+        timer: Option<Pin<Box<Sleep>>>,
         classify: PhantomData<fn() -> C>,
     }
 }
@@ -113,29 +127,42 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let mut this = self.project();
         let policy = *this.policy;
-        let started = *this.started.get_or_insert_with(|| policy.start());
-        let body =
+        let mut body =
             this.body.as_mut().as_pin_mut().expect("`TimeoutFuture` polled after completion");
         // The body is polled first, so one that is ready at the deadline still succeeds.
-        if let Poll::Ready(out) = deadline::enter(started.deadline, || body.poll(cx)) {
+        let polled = match *this.started {
+            Some(started) => deadline::enter(started.deadline, || body.as_mut().poll(cx)),
+            None => match policy.start() {
+                Start::Now(started) => {
+                    *this.started = Some(started);
+                    deadline::enter(started.deadline, || body.as_mut().poll(cx))
+                }
+                Start::Lazy { limit, outer } => {
+                    let (polled, slot) =
+                        deadline::enter_lazy(limit, outer, || body.as_mut().poll(cx));
+                    if polled.is_pending() {
+                        *this.started = Some(policy.anchored(slot, limit, outer));
+                    }
+                    polled
+                }
+            },
+        };
+        if let Poll::Ready(out) = polled {
             this.body.set(None);
             let success = C::is_success(&out);
-            if success {
-                policy.succeeded(&started);
+            if let (true, Some(started)) = (success, &*this.started) {
+                policy.succeeded(started);
             }
             policy.metrics.finished(success);
-            if this.timer.is_some() {
+            if let (true, Some(started)) = (this.timer.is_some(), &*this.started) {
                 // It waited: its duration is worth the clock read a first-poll success skips.
                 policy.metrics.duration_since(started.at);
             }
             return Poll::Ready(out);
         }
-        if this.timer.is_none() {
-            this.timer.set(Some(sleep_until(started.deadline)));
-        }
-        if let Some(timer) = this.timer.as_pin_mut() {
-            ready!(timer.poll(cx));
-        }
+        let started = this.started.expect("set when the body first returned `Pending`");
+        let timer = this.timer.get_or_insert_with(|| Box::pin(sleep_until(started.deadline)));
+        ready!(timer.as_mut().poll(cx));
         this.body.set(None);
         Poll::Ready(C::rejected(policy.expired(started)))
     }

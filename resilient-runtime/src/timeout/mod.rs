@@ -59,10 +59,11 @@ pub use rule::{AdaptiveSettings, TimeoutRule};
 
 use crate::Outcome;
 use crate::deadline;
+use crate::deadline::Slot;
 use crate::error::{Elapsed, Error, PolicyName};
 use crate::observe::{TimeoutMetrics, events};
 use crate::registry::{self, Inspect, PolicySnapshot, PolicyState};
-use future::Started;
+use future::{Start, Started};
 
 /// A fixed or adaptive timeout. Cheap to clone; clones share the latency histogram and counters.
 #[derive(Clone)]
@@ -279,10 +280,12 @@ impl Inner {
         }
     }
 
-    /// Starts a call: reads the settings (once), the clock and the caller's deadline.
+    /// Starts a call: reads the settings (once) and the caller's deadline. An adaptive limit
+    /// reads the clock now (the histogram needs the call's whole latency); a fixed one defers it
+    /// to when the deadline is first needed ([`Start::Lazy`]), so a call that completes without
+    /// waiting never reads it.
     #[inline]
-    pub(crate) fn start(&self) -> Started<'_> {
-        let at = Instant::now();
+    pub(crate) fn start(&self) -> Start<'_> {
         let tuned = self.tuned.get();
         let (limit, adaptive) = match (tuned.enabled, tuned.rule, tuned.active()) {
             (false, ..) => (Duration::MAX, None),
@@ -290,11 +293,32 @@ impl Inner {
             (true, TimeoutRule::Fixed(d), None) => (d, None),
             (true, TimeoutRule::Adaptive { .. }, None) => (tuned.settings.initial, None),
         };
-        // A limit too large for the clock (`Duration::MAX`) means no limit, as in tokio.
-        let own =
-            at.checked_add(limit).unwrap_or_else(|| at + Duration::from_secs(86_400 * 365 * 30));
-        let deadline = deadline::tighten(own);
-        Started { at, deadline, own: deadline == own, adaptive }
+        let outer = deadline::current();
+        match adaptive {
+            None => Start::Lazy { limit, outer },
+            Some(_) => {
+                let (at, deadline) = deadline::anchor(limit, outer);
+                let own = deadline == deadline::own_deadline(at, limit);
+                Start::Now(Started { at, deadline, own, adaptive })
+            }
+        }
+    }
+
+    /// A fixed timeout's call, started lazily, is about to wait: its deadline, as something
+    /// inside already fixed it (`slot`), or from now.
+    #[inline]
+    pub(crate) fn anchored(
+        &self,
+        slot: Slot,
+        limit: Duration,
+        outer: Option<Instant>,
+    ) -> Started<'_> {
+        let (at, deadline) = match slot {
+            Slot::Anchored { at, deadline } => (at, deadline),
+            _ => deadline::anchor(limit, outer),
+        };
+        let own = deadline == deadline::own_deadline(at, limit);
+        Started { at, deadline, own, adaptive: None }
     }
 
     /// A call started by `call` succeeded now.
