@@ -40,6 +40,15 @@ fn adaptive_success(c: &mut Criterion) {
             out
         })
     });
+    // The floor of counting each success in a count shared by threads: one atomic add.
+    let count = std::sync::atomic::AtomicU64::new(0);
+    g.bench_function("floor/fetch_add (sync)", |b| {
+        b.iter(|| {
+            let out = black_box(work(black_box(1)));
+            count.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            out
+        })
+    });
     let binary = CircuitBreaker::builder().build();
     g.bench_function("resilient/binary try_acquire+success (sync)", |b| {
         b.iter(|| {

@@ -45,6 +45,19 @@ fn bulkhead_free(c: &mut Criterion) {
             out
         })
     });
+    // The floor of any counting bulkhead: one compare-and-swap to take a place, one atomic
+    // subtraction to give it back, on a count no other thread touches.
+    let count = std::sync::atomic::AtomicU64::new(0);
+    g.bench_function("floor/cas+fetch_sub (sync)", |b| {
+        use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed};
+        b.iter(|| {
+            let n = count.load(Relaxed);
+            let _ = count.compare_exchange_weak(n, n + 1, Acquire, Relaxed);
+            let out = black_box(work(black_box(1)));
+            count.fetch_sub(1, AcqRel);
+            out
+        })
+    });
 
     let mut bare_svc = service_fn(bare);
     g.bench_function("tower/service_fn", |b| {
