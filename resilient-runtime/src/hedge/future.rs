@@ -134,10 +134,7 @@ where
                             // clock read.
                             None => a.record_untimed(Duration::ZERO),
                             Some(at) => {
-                                let now = Instant::now();
-                                if let Some(moved) =
-                                    a.record(now.saturating_duration_since(at), now)
-                                {
+                                if let Some(moved) = a.record_at(at.elapsed(), a.now()) {
                                     policy.delay_moved(moved);
                                 }
                             }
@@ -165,11 +162,9 @@ where
                     // sample, as a timed-out call is for the adaptive timeout.
                     if let (Some(a), Some(at), true) =
                         (tuned.active(), *this.started, this.first.is_some())
+                        && let Some(moved) = a.record_at(at.elapsed(), a.now())
                     {
-                        let now = Instant::now();
-                        if let Some(moved) = a.record(now.saturating_duration_since(at), now) {
-                            policy.delay_moved(moved);
-                        }
+                        policy.delay_moved(moved);
                     }
                     this.first.set(None);
                     return Poll::Ready(policy.won(out, 2, this.hedges));

@@ -19,10 +19,9 @@
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::*};
 use std::time::Duration;
 
-use tokio::time::Instant;
-
 use super::histogram::{LatencyHistogram, nanos, percentile_of};
 use super::rule::AdaptiveSettings;
+use crate::clock::Clock;
 use crate::config::Live;
 
 /// Stands for "no percentile yet" in [`Adaptive::percentile_value`].
@@ -49,8 +48,9 @@ pub(crate) struct Adaptive {
     generations: [LatencyHistogram; 2],
     /// Index of the generation calls record into.
     active: AtomicUsize,
-    /// Times below are nanoseconds since this instant, so they fit in atomics.
-    epoch: Instant,
+    /// Times below are nanoseconds on this clock (since the policy was built), so they fit in
+    /// atomics; a cheap clock that follows tokio's paused clock (see [`crate::clock`]).
+    clock: Clock,
     /// When the next periodic refresh is due, with [`WARMING`] set while warming up.
     next_refresh: AtomicU64,
     /// While warming up, the samples in the window are `warm_base + warm_count`: the count the
@@ -78,7 +78,7 @@ impl Adaptive {
             current: AtomicU64::new(nanos(params.settings.initial)),
             generations: [LatencyHistogram::new(), LatencyHistogram::new()],
             active: AtomicUsize::new(0),
-            epoch: Instant::now(),
+            clock: Clock::new(),
             next_refresh: AtomicU64::new(WARMING),
             warm_base: AtomicU64::new(0),
             warm_count: AtomicU64::new(0),
@@ -99,14 +99,20 @@ impl Adaptive {
         Duration::from_nanos(self.current.load(Relaxed))
     }
 
-    /// Counts one latency observed at `now` (a success's, or a timed-out call's timeout), and
-    /// refreshes the timeout if it is time to. Returns the limit's move (from, to), if any.
+    /// Now on the policy's clock: a TSC read on the fast path (see [`crate::clock`]).
     #[inline]
-    pub(crate) fn record(&self, latency: Duration, now: Instant) -> Option<(Duration, Duration)> {
+    pub(crate) fn now(&self) -> u64 {
+        self.clock.now_nanos()
+    }
+
+    /// Counts one latency observed at `now` on the policy's clock ([`now`](Self::now)): a
+    /// success's, or a timed-out call's timeout; and refreshes the timeout if it is time to.
+    /// Returns the limit's move (from, to), if any.
+    #[inline]
+    pub(crate) fn record_at(&self, latency: Duration, now: u64) -> Option<(Duration, Duration)> {
         // A recorder racing a rotation may land in the generation being cleared or just
         // activated: one sample off, which a percentile does not notice.
         self.generations[self.active.load(Relaxed) & 1].record(latency);
-        let now = self.since_epoch(now);
         let next = self.next_refresh.load(Relaxed);
         // The second test catches a clock that went back (a policy in a `static` outlives the
         // paused-clock runtime of one test and meets the next one's clock) and, through the
@@ -119,14 +125,14 @@ impl Adaptive {
     }
 
     /// Counts a latency without reading the clock, for a call that answered on its first poll
-    /// (a hedge's fast path). No refresh is checked for: the next timed [`record`](Self::record)
+    /// (a hedge's fast path). No refresh is checked for: the next timed [`record_at`](Self::record_at)
     /// or periodic refresh sees the sample.
     #[inline]
     pub(crate) fn record_untimed(&self, latency: Duration) {
         self.generations[self.active.load(Relaxed) & 1].record(latency);
     }
 
-    /// A call whose test in [`record`](Self::record) failed: a refresh is due, the clock went
+    /// A call whose test in [`record_at`](Self::record_at) failed: a refresh is due, the clock went
     /// back, or the policy is warming up and this sample may be the one that ends it.
     #[cold]
     fn due(&self, now: u64, next: u64) -> Option<(Duration, Duration)> {
@@ -148,7 +154,7 @@ impl Adaptive {
     /// calls this so a snapshot of an idle function shows its old samples gone. Returns the
     /// limit's move (from, to), if any.
     pub(crate) fn refresh_now(&self) -> Option<(Duration, Duration)> {
-        self.try_refresh(self.since_epoch(Instant::now()))
+        self.try_refresh(self.clock.now_checked())
     }
 
     /// Ends a warm-up that enough samples have completed but no refresh has ended yet (the call
@@ -284,11 +290,6 @@ impl Adaptive {
             self.active.store(older, Relaxed);
             self.rotated_at.store(rotated + half, Relaxed);
         }
-    }
-
-    #[inline]
-    fn since_epoch(&self, t: Instant) -> u64 {
-        nanos(t.saturating_duration_since(self.epoch))
     }
 }
 

@@ -1,11 +1,12 @@
 //! The future behind [`Timeout::run`](super::Timeout::run) and
 //! [`Timeout::guard`](super::Timeout::guard).
 //!
-//! The fast path of a fixed timeout is one poll of the body, with no clock read: the deadline
-//! is fixed when first needed (something inside reads it, or the body waits), see
-//! [`Slot::Lazy`](crate::deadline::Slot). An adaptive timeout reads the clock before the poll
-//! and after a success, and records the latency. The timer is created only when the body
-//! returns `Pending`, so calls that complete on their first poll never touch tokio's timer wheel.
+//! The fast path is one poll of the body with no read of tokio's clock: the deadline is fixed
+//! when first needed (something inside reads it, or the body waits), see
+//! [`Slot::Lazy`](crate::deadline::Slot). An adaptive timeout times the call on its cheap clock
+//! ([`crate::clock`], a TSC read at each end) and records the latency. The timer is created only
+//! when the body returns `Pending`, so calls that complete on their first poll never touch
+//! tokio's timer wheel.
 
 use std::future::Future;
 use std::marker::PhantomData;
@@ -63,23 +64,28 @@ impl<T, E> Classify<Outcome<T, E>> for Layered {
 
 /// How a call starts; see [`Inner::start`](super::Inner::start).
 #[derive(Clone, Copy, Debug)]
-pub(crate) enum Start<'a> {
-    /// Started now (an adaptive limit, which times every call).
-    Now(Started<'a>),
-    /// A fixed `limit`, from when the deadline is first needed, no later than `outer`.
-    Lazy { limit: std::time::Duration, outer: Option<Instant> },
+pub(crate) struct Start<'a> {
+    /// The policy's limit, from when the deadline is first needed.
+    pub(crate) limit: std::time::Duration,
+    /// The caller's deadline, which the call's never passes.
+    pub(crate) outer: Option<Instant>,
+    /// The adaptive state to teach, as the settings read at the start said (none when fixed or
+    /// disabled).
+    pub(crate) adaptive: Option<&'a super::adaptive::Adaptive>,
+    /// When the call started on the adaptive state's clock (0 without one).
+    pub(crate) t0: u64,
 }
 
-/// When a call started and when it must end.
+/// When a call that waits started and when it must end.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Started<'a> {
+    /// When the deadline was fixed.
     pub(crate) at: Instant,
     pub(crate) deadline: Instant,
     /// The policy's own timeout set the deadline (not the caller's, which was earlier).
     pub(crate) own: bool,
-    /// The adaptive state to teach, as the settings read at the start said (none when fixed or
-    /// disabled).
     pub(crate) adaptive: Option<&'a super::adaptive::Adaptive>,
+    pub(crate) t0: u64,
 }
 
 pin_project_lite::pin_project! {
@@ -87,10 +93,10 @@ pin_project_lite::pin_project! {
     /// [`Timeout::guard`](super::Timeout::guard).
     ///
     /// The caller's deadline is read at the first poll, so the future can be built ahead of
-    /// time. A fixed limit counts from when the deadline is first needed: something inside reads
+    /// time. The limit counts from when the deadline is first needed: something inside reads
     /// it, or the body first waits. The synchronous start of the body's first poll (work no
     /// timeout can interrupt) is then not counted; with tokio's paused clock nothing changes, as
-    /// a poll takes no virtual time. An adaptive limit counts from the first poll. It borrows the policy rather than cloning its `Arc`:
+    /// a poll takes no virtual time. An adaptive timeout's latencies count from the first poll. It borrows the policy rather than cloning its `Arc`:
     /// a reference count touched by every call on every core would be the hot path's costliest
     /// line.
     #[must_use = "futures do nothing unless polled"]
@@ -130,31 +136,32 @@ where
         let mut body =
             this.body.as_mut().as_pin_mut().expect("`TimeoutFuture` polled after completion");
         // The body is polled first, so one that is ready at the deadline still succeeds.
-        let polled = match *this.started {
-            Some(started) => deadline::enter(started.deadline, || body.as_mut().poll(cx)),
-            None => match policy.start() {
-                Start::Now(started) => {
-                    *this.started = Some(started);
-                    deadline::enter(started.deadline, || body.as_mut().poll(cx))
+        let (polled, first) = match *this.started {
+            Some(started) => (deadline::enter(started.deadline, || body.as_mut().poll(cx)), None),
+            None => {
+                let start = policy.start();
+                let (polled, slot) =
+                    deadline::enter_lazy(start.limit, start.outer, || body.as_mut().poll(cx));
+                if polled.is_pending() {
+                    *this.started = Some(policy.anchored(slot, &start));
                 }
-                Start::Lazy { limit, outer } => {
-                    let (polled, slot) =
-                        deadline::enter_lazy(limit, outer, || body.as_mut().poll(cx));
-                    if polled.is_pending() {
-                        *this.started = Some(policy.anchored(slot, limit, outer));
-                    }
-                    polled
-                }
-            },
+                (polled, Some(start))
+            }
         };
         if let Poll::Ready(out) = polled {
             this.body.set(None);
             let success = C::is_success(&out);
-            if let (true, Some(started)) = (success, &*this.started) {
-                policy.succeeded(started);
+            let waited = *this.started;
+            if success {
+                let (adaptive, t0) = match (first, waited) {
+                    (Some(s), _) => (s.adaptive, s.t0),
+                    (None, Some(s)) => (s.adaptive, s.t0),
+                    (None, None) => (None, 0),
+                };
+                policy.succeeded(adaptive, t0);
             }
             policy.metrics.finished(success);
-            if let (true, Some(started)) = (this.timer.is_some(), &*this.started) {
+            if let (true, Some(started)) = (this.timer.is_some(), waited) {
                 // It waited: its duration is worth the clock read a first-poll success skips.
                 policy.metrics.duration_since(started.at);
             }

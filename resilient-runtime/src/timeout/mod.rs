@@ -51,7 +51,6 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
 
 use serde::Serialize;
-use tokio::time::Instant;
 
 pub use future::{Classify, Layered, Plain, TimeoutFuture};
 pub use histogram::LatencyHistogram;
@@ -280,10 +279,10 @@ impl Inner {
         }
     }
 
-    /// Starts a call: reads the settings (once) and the caller's deadline. An adaptive limit
-    /// reads the clock now (the histogram needs the call's whole latency); a fixed one defers it
-    /// to when the deadline is first needed ([`Start::Lazy`]), so a call that completes without
-    /// waiting never reads it.
+    /// Starts a call: reads the settings (once) and the caller's deadline. The deadline itself
+    /// is fixed when first needed ([`Slot::Lazy`]), so a call that completes without waiting
+    /// reads no clock for it; an adaptive limit reads its cheap clock ([`crate::clock`]) to time
+    /// the call from here.
     #[inline]
     pub(crate) fn start(&self) -> Start<'_> {
         let tuned = self.tuned.get();
@@ -293,40 +292,30 @@ impl Inner {
             (true, TimeoutRule::Fixed(d), None) => (d, None),
             (true, TimeoutRule::Adaptive { .. }, None) => (tuned.settings.initial, None),
         };
-        let outer = deadline::current();
-        match adaptive {
-            None => Start::Lazy { limit, outer },
-            Some(_) => {
-                let (at, deadline) = deadline::anchor(limit, outer);
-                let own = deadline == deadline::own_deadline(at, limit);
-                Start::Now(Started { at, deadline, own, adaptive })
-            }
-        }
+        let t0 = adaptive.map_or(0, |a| a.now());
+        Start { limit, outer: deadline::current(), adaptive, t0 }
     }
 
-    /// A fixed timeout's call, started lazily, is about to wait: its deadline, as something
-    /// inside already fixed it (`slot`), or from now.
+    /// A call is about to wait: its deadline, as something inside already fixed it (`slot`),
+    /// or from now.
     #[inline]
-    pub(crate) fn anchored(
-        &self,
-        slot: Slot,
-        limit: Duration,
-        outer: Option<Instant>,
-    ) -> Started<'_> {
+    pub(crate) fn anchored<'a>(&self, slot: Slot, start: &Start<'a>) -> Started<'a> {
         let (at, deadline) = match slot {
             Slot::Anchored { at, deadline } => (at, deadline),
-            _ => deadline::anchor(limit, outer),
+            _ => deadline::anchor(start.limit, start.outer),
         };
-        let own = deadline == deadline::own_deadline(at, limit);
-        Started { at, deadline, own, adaptive: None }
+        let own = deadline == deadline::own_deadline(at, start.limit);
+        Started { at, deadline, own, adaptive: start.adaptive, t0: start.t0 }
     }
 
-    /// A call started by `call` succeeded now.
+    /// A call that started at `t0` (on the adaptive state's clock) succeeded now: an adaptive
+    /// limit learns its latency.
     #[inline]
-    pub(crate) fn succeeded(&self, call: &Started<'_>) {
-        if let Some(a) = call.adaptive {
-            let now = Instant::now();
-            if let Some((from, to)) = a.record(now.saturating_duration_since(call.at), now) {
+    pub(crate) fn succeeded(&self, adaptive: Option<&adaptive::Adaptive>, t0: u64) {
+        if let Some(a) = adaptive {
+            let now = a.now();
+            let took = Duration::from_nanos(now.saturating_sub(t0));
+            if let Some((from, to)) = a.record_at(took, now) {
                 self.limit_moved(from, to);
             }
         }
@@ -356,7 +345,7 @@ impl Inner {
         // a caller's earlier deadline says nothing about this function's latency, and counting
         // it would drag the percentile down like a fast failure.
         if let (Some(a), true) = (call.adaptive, call.own)
-            && let Some((from, to)) = a.record(applied, call.deadline)
+            && let Some((from, to)) = a.record_at(applied, a.now())
         {
             self.limit_moved(from, to);
         }
