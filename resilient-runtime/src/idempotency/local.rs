@@ -19,10 +19,10 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use tokio::sync::Notify;
-use tokio::time::Instant;
 
 use super::{Inner, Stats};
 use crate::Outcome;
+use crate::clock::Clock;
 use crate::error::{Error, KeyConflict};
 
 /// Shards are sized to hold at least this many results each, so a small bound is not split
@@ -37,7 +37,8 @@ const MAX_SHARDS: u64 = 64;
 struct Slot {
     value: Arc<dyn Any + Send + Sync>,
     fingerprint: Option<u64>,
-    expires_at: Instant,
+    /// Nanoseconds on the store's clock.
+    expires_at: u64,
 }
 
 /// A call running for a key; later callers wait for it.
@@ -77,7 +78,7 @@ impl Entry {
 struct Queued {
     key: Arc<str>,
     seq: u64,
-    expires_at: Instant,
+    expires_at: u64,
 }
 
 #[derive(Default)]
@@ -87,6 +88,9 @@ struct Shard {
     map: HashMap<Arc<str>, Entry>,
     order: VecDeque<Queued>,
     next_seq: u64,
+    /// Results answered from this shard, counted under its lock (which a hit holds anyway)
+    /// rather than in a counter every hit of every shard would share.
+    hits: u64,
 }
 
 /// Finished results and running calls by key.
@@ -94,6 +98,9 @@ pub(super) struct LocalStore {
     shards: Box<[Mutex<Shard>]>,
     per_shard: usize,
     max_entries: u64,
+    /// What expiry times count on: a TSC read, not `Instant::now()`, and tokio's clock once it
+    /// was seen paused (see [`crate::clock`]), so TTL tests on a paused clock stay exact.
+    clock: Clock,
 }
 
 impl LocalStore {
@@ -102,11 +109,17 @@ impl LocalStore {
         let shards = (max_entries / MIN_PER_SHARD).clamp(1, MAX_SHARDS);
         // Rounded down, so the shards together never hold more than `max_entries`.
         let per_shard = usize::try_from(max_entries / shards).unwrap_or(usize::MAX);
-        Self { shards: (0..shards).map(|_| Mutex::default()).collect(), per_shard, max_entries }
+        let shards = (0..shards).map(|_| Mutex::default()).collect();
+        Self { shards, per_shard, max_entries, clock: Clock::new() }
     }
 
     pub(super) fn max_entries(&self) -> u64 {
         self.max_entries
+    }
+
+    /// Calls answered from a stored result so far (key conflicts included).
+    pub(super) fn hits(&self) -> u64 {
+        (0..self.shards.len()).map(|i| self.shard(i).hits).sum()
     }
 
     /// Results held (expired ones not yet dropped included) plus calls running.
@@ -155,18 +168,20 @@ impl LocalStore {
         let shard = self.shard_of(key);
         let mut waited = false;
         let (owned, seq) = loop {
-            let now = Instant::now();
+            let now = self.clock.now_nanos();
             let step = {
                 let mut s = self.shard(shard);
                 // One hash: the key is looked up once, and allocated only if inserted. Every look
                 // takes a fresh `seq`, which names a lead's entry (and later its result).
                 let seq = s.next_seq;
                 s.next_seq += 1;
-                match s.map.entry_ref(key) {
+                let step = match s.map.entry_ref(key) {
                     EntryRef::Occupied(mut o) => {
                         let live = match o.get_mut() {
+                            // Answered under the lock: the value is cloned, not the slot's
+                            // `Arc` (an increment and a decrement shared by every caller).
                             Entry::Done { slot, .. } if now < slot.expires_at => {
-                                Some(Step::Hit(slot.clone()))
+                                Some(Step::Hit(slot.answer(fingerprint)))
                             }
                             Entry::Running { flight, .. } => {
                                 Some(Step::Wait(Arc::clone(flight.get_or_insert_default())))
@@ -184,20 +199,26 @@ impl LocalStore {
                         v.insert_with_key(Arc::clone(&owned), Entry::Running { seq, flight: None });
                         Step::Lead(owned, seq)
                     }
+                };
+                if let Step::Hit(_) = step {
+                    s.hits += 1;
                 }
+                step
             };
             match step {
                 Step::Lead(owned, seq) => break (owned, seq),
-                Step::Hit(slot) => {
-                    Stats::add(&stats.hits);
+                Step::Hit(answer) => {
                     if waited {
                         Stats::add(&stats.joins);
                     }
-                    let answer = slot.answer(policy, key, fingerprint);
-                    if answer.is_ok() {
-                        policy.observe_hit(waited);
-                    }
-                    return answer;
+                    let Some(value) = answer else {
+                        Stats::add(&policy.stats.conflicts);
+                        policy.observe_rejected("key reused with other arguments");
+                        let conflict = KeyConflict::new(policy.name.clone(), key);
+                        return Err(Error::IdempotencyKeyReused(conflict));
+                    };
+                    policy.observe_hit(waited);
+                    return Ok(Ok(value));
                 }
                 Step::Wait(flight) => {
                     // Counted, then registered, then checked: a finish at any point in between
@@ -220,11 +241,10 @@ impl LocalStore {
         let outcome = fut.await;
         let slot = match &outcome {
             Ok(Ok(value)) => {
-                let now = Instant::now();
-                Some((
-                    Slot { value: Arc::new(value.clone()), fingerprint, expires_at: now + ttl },
-                    now,
-                ))
+                let now = self.clock.now_nanos();
+                let ttl = u64::try_from(ttl.as_nanos()).unwrap_or(u64::MAX);
+                let expires_at = now.saturating_add(ttl);
+                Some((Slot { value: Arc::new(value.clone()), fingerprint, expires_at }, now))
             }
             _ => None,
         };
@@ -237,8 +257,9 @@ impl LocalStore {
 }
 
 /// What one look at a key found.
-enum Step {
-    Hit(Slot),
+enum Step<T> {
+    /// A live result: the caller's value, or `None` when the key was used with other arguments.
+    Hit(Option<T>),
     Wait(Arc<Flight>),
     Lead(Arc<str>, u64),
 }
@@ -257,7 +278,7 @@ struct Lead<'a> {
 impl Lead<'_> {
     /// `slot` is the result to store, with the time it was made. Returns how many results the
     /// store's bound evicted to make room.
-    fn settle(&mut self, slot: Option<(Slot, Instant)>) -> u64 {
+    fn settle(&mut self, slot: Option<(Slot, u64)>) -> u64 {
         if std::mem::replace(&mut self.settled, true) {
             return 0;
         }
@@ -305,7 +326,7 @@ impl Drop for Lead<'_> {
 impl Shard {
     /// Drops expired results and evicts the oldest beyond `cap`, from the front of the queue.
     /// Returns how many live results were evicted for the bound (expired ones not counted).
-    fn expire_and_evict(&mut self, now: Instant, cap: usize) -> u64 {
+    fn expire_and_evict(&mut self, now: u64, cap: usize) -> u64 {
         let mut evicted = 0;
         // Expired results sit at the front, stale queue entries (results that expired and ran
         // again) among them, so after this loop the queue holds exactly the live results.
@@ -329,21 +350,14 @@ impl Shard {
 }
 
 impl Slot {
-    /// The stored value as the caller's `T`, or the reason it cannot be handed out.
-    fn answer<T, E>(&self, policy: &Inner, key: &str, fingerprint: Option<u64>) -> Outcome<T, E>
-    where
-        T: Clone + 'static,
-    {
+    /// The stored value as the caller's `T`, or `None` when it cannot be handed out: the key was
+    /// used with other arguments (another fingerprint, or another `T`: generic fns share one
+    /// store across instantiations).
+    fn answer<T: Clone + 'static>(&self, fingerprint: Option<u64>) -> Option<T> {
         let reused = matches!((self.fingerprint, fingerprint), (Some(a), Some(b)) if a != b);
         match self.value.downcast_ref::<T>() {
-            Some(value) if !reused => Ok(Ok(value.clone())),
-            // A `T` that does not match is a reuse too: generic fns share one store across
-            // instantiations.
-            _ => {
-                Stats::add(&policy.stats.conflicts);
-                policy.observe_rejected("key reused with other arguments");
-                Err(Error::IdempotencyKeyReused(KeyConflict::new(policy.name.clone(), key)))
-            }
+            Some(value) if !reused => Some(value.clone()),
+            _ => None,
         }
     }
 }

@@ -512,7 +512,8 @@ impl Inspect for Inner {
                 store: self.store.clone().unwrap_or_else(|| IN_PROCESS.to_owned()),
                 max_entries: local.then(|| self.local.max_entries()),
                 entries: local.then(|| self.local.entry_count()),
-                hits: s.hits.load(Relaxed),
+                // The in-process store counts its hits per shard, the shared one here.
+                hits: s.hits.load(Relaxed) + self.local.hits(),
                 misses: s.misses.load(Relaxed),
                 joins: s.joins.load(Relaxed),
                 conflicts: s.conflicts.load(Relaxed),
