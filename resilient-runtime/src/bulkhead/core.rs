@@ -245,6 +245,7 @@ impl Core {
     }
 
     /// Calls running and calls waiting.
+    #[inline]
     pub(crate) fn counts(&self) -> (u32, u32) {
         let state = self.state.load(Ordering::Acquire);
         (running(state), waiting(state))

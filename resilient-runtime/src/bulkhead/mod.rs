@@ -184,7 +184,7 @@ impl Bulkhead {
     /// permit.done();
     /// # Ok(()) }
     /// ```
-    #[inline]
+    #[inline(always)]
     pub fn enter(&self) -> Option<Permit<'_>> {
         self.inner.try_enter()
     }
@@ -240,14 +240,14 @@ impl fmt::Debug for Bulkhead {
 
 impl Inner {
     /// A place if one is free and nobody waits.
-    #[inline]
+    #[inline(always)]
     fn try_enter(&self) -> Option<Permit<'_>> {
         let tuned = self.tuned.get();
         let running = self.core.try_acquire().ok()?;
         Some(self.permit(tuned.active(), running))
     }
 
-    #[inline]
+    #[inline(always)]
     fn permit<'a>(&'a self, adaptive: Option<&'a Adaptive>, running: u32) -> Permit<'a> {
         self.metrics.in_flight(running);
         let started = match adaptive {
@@ -269,7 +269,7 @@ impl Inner {
         self.permit(self.tuned.get().active(), running)
     }
 
-    #[inline]
+    #[inline(always)]
     fn release(&self) {
         self.core.release();
         self.metrics.released(|| self.core.counts().0);

@@ -18,7 +18,7 @@ pub struct Permit<'a> {
 impl Permit<'_> {
     /// The call ended with `outcome`: counts it, teaches an adaptive limit its latency, and
     /// gives the place back.
-    #[inline]
+    #[inline(always)]
     pub fn settle<T, E>(self, outcome: &Outcome<T, E>) {
         self.inner.metrics.finished(matches!(outcome, Ok(Ok(_))));
         self.done();
@@ -26,7 +26,7 @@ impl Permit<'_> {
 
     /// The call ended (without an outcome to count, as a sync caller's): teaches an adaptive
     /// limit its latency and gives the place back.
-    #[inline]
+    #[inline(always)]
     pub fn done(self) {
         if self.started != 0 {
             self.inner.ended(self.started);
@@ -35,7 +35,7 @@ impl Permit<'_> {
 }
 
 impl Drop for Permit<'_> {
-    #[inline]
+    #[inline(always)]
     fn drop(&mut self) {
         self.inner.release();
     }
