@@ -3,13 +3,14 @@
 //!
 //! One 64-bit word holds the calls running (low half) and the calls waiting (high half). A call
 //! takes a place with one compare-and-swap when nobody waits and a place is free, and gives it
-//! back with one when nobody waits: the success path touches no lock. Everything else (joining
+//! back with one atomic subtraction: the success path touches no lock. Everything else (joining
 //! the queue, leaving it, handing a place to the first waiter, admitting waiters after the limit
 //! rose) happens in one short critical section under the queue's lock, and every change to the
 //! waiting count happens there too, so under the lock the count and the queue agree.
 //!
-//! A place given back while calls wait is handed to the first of them directly (the running
-//! count does not change): a newcomer cannot take it first, which is what makes the queue FIFO.
+//! A place given back while calls wait goes to the first of them, under the lock: a newcomer
+//! cannot take it meanwhile (it sees the waiters and queues behind them), which is what makes
+//! the queue FIFO.
 
 use std::collections::VecDeque;
 

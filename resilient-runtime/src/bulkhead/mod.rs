@@ -13,9 +13,9 @@
 //! dependency can serve (see [`gradient`](self#the-adaptive-limit) below and
 //! `docs/adaptive-bulkhead.md`).
 //!
-//! Taking and giving back a place is one compare-and-swap each on one atomic word when nobody
-//! waits (no lock, no allocation, no clock read for a fixed limit); queueing, leaving the queue
-//! and handing places over happen in one short critical section.
+//! Taking a place is one compare-and-swap on one atomic word when nobody waits, giving it back
+//! one atomic subtraction (no lock, no allocation, no clock read for a fixed limit); queueing,
+//! leaving the queue and handing places over happen in one short critical section.
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread", start_paused = true)] async fn main() {
