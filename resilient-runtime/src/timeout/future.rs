@@ -96,9 +96,10 @@ pin_project_lite::pin_project! {
     /// time. The limit counts from when the deadline is first needed: something inside reads
     /// it, or the body first waits. The synchronous start of the body's first poll (work no
     /// timeout can interrupt) is then not counted; with tokio's paused clock nothing changes, as
-    /// a poll takes no virtual time. An adaptive timeout's latencies count from the first poll. It borrows the policy rather than cloning its `Arc`:
-    /// a reference count touched by every call on every core would be the hot path's costliest
-    /// line.
+    /// a poll takes no virtual time. An adaptive timeout's latencies count from the first poll.
+    ///
+    /// It borrows the policy rather than cloning its `Arc`: a reference count touched by every
+    /// call on every core would be the hot path's costliest line.
     #[must_use = "futures do nothing unless polled"]
     pub struct TimeoutFuture<'a, F, C = Layered> {
         policy: &'a Inner,
