@@ -68,6 +68,11 @@ fn resolve<H: Default>(
     kind: &'static str,
     make: impl FnOnce(&Labels) -> H,
 ) -> H {
+    if metrics::with_recorder(is_noop) {
+        // Handles from the no-op recorder record nothing, and would stay no-ops if a recorder
+        // came later: the policy keeps `H::default()`, whose records are one branch.
+        return H::default();
+    }
     describe();
     let policy = name.to_string();
     if !admit(&policy) {
@@ -81,6 +86,21 @@ fn resolve<H: Default>(
             H::default()
         }
     }
+}
+
+/// Whether `recorder` is the `metrics` crate's no-op recorder (what `with_recorder` gives when
+/// none is installed): a zero-sized recorder with the same vtable, so the same `register_*`
+/// functions, which return no-op handles. A false "no" (vtables are not unique across codegen
+/// units: debug builds keep one per crate) only costs the policy a call per record into its
+/// no-op handles.
+fn is_noop(recorder: &dyn metrics::Recorder) -> bool {
+    if std::mem::size_of_val(recorder) != 0 {
+        return false;
+    }
+    let noop: *const dyn metrics::Recorder = &metrics::NoopRecorder;
+    let recorder: *const dyn metrics::Recorder = recorder;
+    // Compares the vtables alone: the zero-sized statics may sit at different addresses.
+    std::ptr::eq(recorder.with_addr(noop.addr()), noop)
 }
 
 struct Labels {
@@ -110,18 +130,41 @@ impl Labels {
     }
 }
 
-/// Runs records, catching a recorder's panic: the first one turns the policy's metrics off.
-#[derive(Debug, Default)]
+/// Whether a policy records, and the guard around each record.
+///
+/// Off for no-op handles (no recorder installed when the policy resolved them, a name over the
+/// cap, a recorder that panicked while resolving): a success path then pays one relaxed load
+/// and a branch, never a call into the `metrics` crate. Live otherwise: each record runs out of
+/// line under `catch_unwind`, and the first panic turns the policy's metrics off.
+#[derive(Debug)]
 struct Fuse {
-    blown: AtomicBool,
+    off: AtomicBool,
+}
+
+impl Default for Fuse {
+    /// Off: the policy's handles record nothing.
+    fn default() -> Self {
+        Self { off: AtomicBool::new(true) }
+    }
 }
 
 impl Fuse {
-    #[inline]
+    /// On: the policy's handles are a recorder's.
+    fn live() -> Self {
+        Self { off: AtomicBool::new(false) }
+    }
+
+    #[inline(always)]
     fn run(&self, record: impl FnOnce()) {
-        if self.blown.load(Relaxed) {
-            return;
+        if !self.off.load(Relaxed) {
+            self.record(record);
         }
+    }
+
+    /// Out of line, so that a success path holds no call and no unwinding edge into the
+    /// recorder, only the branch around it.
+    #[inline(never)]
+    fn record(&self, record: impl FnOnce()) {
         if catch_unwind(AssertUnwindSafe(record)).is_err() {
             self.blow();
         }
@@ -129,7 +172,7 @@ impl Fuse {
 
     #[cold]
     fn blow(&self) {
-        self.blown.store(true, Relaxed);
+        self.off.store(true, Relaxed);
         super::events::recorder_panicked_recording();
     }
 }
@@ -167,7 +210,7 @@ impl RetryMetrics {
             let gave_up =
                 |why| metrics::counter!(names::RETRY_GAVE_UP_TOTAL, l.with(label::REASON, why));
             Self {
-                fuse: Fuse::default(),
+                fuse: Fuse::live(),
                 success: l.calls(outcome::SUCCESS),
                 failure: l.calls(outcome::FAILURE),
                 retries: l.counter(names::RETRIES_TOTAL),
@@ -233,7 +276,7 @@ impl BreakerMetrics {
             let state = l.gauge(names::CIRCUIT_STATE);
             state.set(0.0);
             Self {
-                fuse: Fuse::default(),
+                fuse: Fuse::live(),
                 success: l.calls(outcome::SUCCESS),
                 failure: l.calls(outcome::FAILURE),
                 rejected: l.calls(outcome::REJECTED),
@@ -296,7 +339,7 @@ impl TimeoutMetrics {
             let gauge = l.gauge(names::TIMEOUT_LIMIT_SECONDS);
             gauge.set(limit.as_secs_f64());
             Self {
-                fuse: Fuse::default(),
+                fuse: Fuse::live(),
                 success: l.calls(outcome::SUCCESS),
                 failure: l.calls(outcome::FAILURE),
                 timeout: l.calls(outcome::TIMEOUT),
@@ -368,7 +411,7 @@ impl Default for IdempotencyMetrics {
 impl IdempotencyMetrics {
     pub(crate) fn new(name: &PolicyName) -> Self {
         resolve(name, kind::IDEMPOTENCY, |l| Self {
-            fuse: Fuse::default(),
+            fuse: Fuse::live(),
             hit: l.calls(outcome::HIT),
             miss: l.calls(outcome::MISS),
             rejected: l.calls(outcome::REJECTED),
@@ -439,7 +482,7 @@ impl BulkheadMetrics {
             let gauge = l.gauge(names::BULKHEAD_LIMIT);
             gauge.set(f64::from(limit));
             Self {
-                fuse: Fuse::default(),
+                fuse: Fuse::live(),
                 success: l.calls(outcome::SUCCESS),
                 failure: l.calls(outcome::FAILURE),
                 rejected: l.calls(outcome::REJECTED),
@@ -501,7 +544,7 @@ impl Default for FallbackMetrics {
 impl FallbackMetrics {
     pub(crate) fn new(name: &PolicyName) -> Self {
         resolve(name, kind::FALLBACK, |l| Self {
-            fuse: Fuse::default(),
+            fuse: Fuse::live(),
             fallback: l.calls(outcome::FALLBACK),
             failure: l.calls(outcome::FAILURE),
         })
@@ -544,7 +587,7 @@ impl Default for HedgeMetrics {
 impl HedgeMetrics {
     pub(crate) fn new(name: &PolicyName) -> Self {
         resolve(name, kind::HEDGE, |l| Self {
-            fuse: Fuse::default(),
+            fuse: Fuse::live(),
             success: l.calls(outcome::SUCCESS),
             failure: l.calls(outcome::FAILURE),
             hedges: l.counter(names::HEDGES_TOTAL),
@@ -600,7 +643,7 @@ impl AdaptiveMetrics {
             let probability = l.gauge(names::THROTTLE_PROBABILITY);
             probability.set(0.0);
             Self {
-                fuse: Fuse::default(),
+                fuse: Fuse::live(),
                 success: l.calls(outcome::SUCCESS),
                 failure: l.calls(outcome::FAILURE),
                 rejected: l.calls(outcome::REJECTED),
@@ -652,7 +695,7 @@ impl Default for RateLimitMetrics {
 impl RateLimitMetrics {
     pub(crate) fn new(name: &PolicyName) -> Self {
         resolve(name, kind::RATE_LIMIT, |l| Self {
-            fuse: Fuse::default(),
+            fuse: Fuse::live(),
             rejected: l.calls(outcome::REJECTED),
             failure: l.calls(outcome::FAILURE),
             wait: metrics::histogram!(names::RATE_LIMIT_WAIT_SECONDS, l.policy()),
@@ -672,5 +715,56 @@ impl RateLimitMetrics {
     /// The shared store failed and the call failed with it.
     pub(crate) fn store_failed(&self) {
         self.fuse.run(|| self.failure.increment(1));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use metrics::{
+        Counter, Gauge, Histogram, Key, KeyName, Metadata, Recorder, SharedString, Unit,
+    };
+
+    use super::*;
+
+    /// A recorder of no size that is not the no-op one.
+    struct Zst;
+
+    impl Recorder for Zst {
+        fn describe_counter(&self, _: KeyName, _: Option<Unit>, _: SharedString) {}
+        fn describe_gauge(&self, _: KeyName, _: Option<Unit>, _: SharedString) {}
+        fn describe_histogram(&self, _: KeyName, _: Option<Unit>, _: SharedString) {}
+        fn register_counter(&self, _: &Key, _: &Metadata<'_>) -> Counter {
+            Counter::noop()
+        }
+        fn register_gauge(&self, _: &Key, _: &Metadata<'_>) -> Gauge {
+            Gauge::noop()
+        }
+        fn register_histogram(&self, _: &Key, _: &Metadata<'_>) -> Histogram {
+            Histogram::noop()
+        }
+    }
+
+    #[test]
+    fn a_recorder_is_never_taken_for_none() {
+        assert!(!is_noop(&Zst), "zero-sized, but its own vtable");
+        metrics::with_local_recorder(&Zst, || assert!(!metrics::with_recorder(is_noop)));
+        let name = PolicyName::from("metrics::tests::live");
+        let on = metrics::with_local_recorder(&Zst, || BreakerMetrics::new(&name));
+        assert!(!on.fuse.off.load(Relaxed), "a recorder's handles record");
+    }
+
+    /// Vtables are merged only in optimised builds: a debug build keeps one per crate, so there
+    /// the no-op recorder is not recognised and the policy keeps live no-op handles (slower by
+    /// a call per record, same behaviour). `scripts/test.sh` runs this test with `--release`.
+    #[test]
+    #[cfg_attr(
+        debug_assertions,
+        ignore = "vtables are compared, which only optimised builds merge"
+    )]
+    fn with_no_recorder_the_fuse_stays_off() {
+        assert!(metrics::with_recorder(is_noop), "nothing installed on this thread");
+        assert!(is_noop(&metrics::NoopRecorder));
+        let name = PolicyName::from("metrics::tests::off");
+        assert!(BreakerMetrics::new(&name).fuse.off.load(Relaxed));
     }
 }
