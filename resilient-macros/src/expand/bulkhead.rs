@@ -3,6 +3,7 @@
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote};
 
+use super::pipeline::{Built, reject_label};
 use crate::args::{BulkheadArgs, BulkheadMax};
 use crate::duration::duration_tokens;
 
@@ -59,33 +60,35 @@ pub(crate) fn statics(
 /// a future that takes a place, then builds and runs the inner future, and gives the place
 /// back when it ends or is dropped:
 /// ```text
-/// async move {
+/// async move { 'layer: {
 ///     let permit = match policy.enter() {
 ///         Some(p) => p,
-///         None => match policy.acquire().await { Ok(p) => p, Err(r) => return Err(r) },
+///         None => match policy.acquire().await { Ok(p) => p, Err(r) => break 'layer Err(r) },
 ///     };
 ///     let out = <inner>.await;
 ///     permit.settle(&out);
 ///     out
-/// }
+/// } }
 /// ```
-pub(crate) fn layer(policy: &Ident, inner: TokenStream, dot_await: TokenStream) -> TokenStream {
+/// (as a [`Built::Block`]: the outermost layer stands in the function's body without `async move`)
+pub(crate) fn layer(policy: &Ident, inner: TokenStream, dot_await: TokenStream) -> Built {
     let permit = format_ident!("__resilient_place", span = Span::mixed_site());
     let out = format_ident!("__resilient_out", span = Span::mixed_site());
-    quote! {
-        async move {
+    let label = reject_label();
+    Built::Block(quote! {
+        { #label: {
             let #permit = match #policy.enter() {
                 ::core::option::Option::Some(#permit) => #permit,
                 ::core::option::Option::None => match #policy.acquire().await {
                     ::core::result::Result::Ok(#permit) => #permit,
                     ::core::result::Result::Err(rejected) => {
-                        return ::core::result::Result::Err(rejected);
+                        break #label ::core::result::Result::Err(rejected);
                     }
                 },
             };
             let #out = #inner #dot_await;
             #permit.settle(&#out);
             #out
-        }
-    }
+        } }
+    })
 }

@@ -11,6 +11,7 @@ use proc_macro2::{Span, TokenStream, TokenTree};
 use quote::{ToTokens, format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 
+use super::pipeline::Built;
 use crate::args::TimeoutArgs;
 use crate::errors::Errors;
 use crate::item::{Binding, Passing};
@@ -154,9 +155,9 @@ pub(crate) fn timeout_layer(
     bindings: &[Binding],
     guard: TokenStream,
     dot_await: TokenStream,
-) -> TokenStream {
+) -> Built {
     let Some(hook) = &args.on_cancel else {
-        return guard;
+        return Built::Future(guard);
     };
     let target = hook_target(bindings).expect("a missing target is reported before generation");
     let p = quote!(::resilient::__private);
@@ -169,8 +170,8 @@ pub(crate) fn timeout_layer(
             let call = call(quote!(&mut *#ident));
             // The body gets a reborrow, which ends with the guard's future: the hook then has
             // the `&mut` back.
-            quote! {
-                async move {
+            Built::Block(quote! {
+                {
                     let #out = {
                         #[allow(unused_variables)]
                         let #ident = &mut *#ident;
@@ -181,19 +182,19 @@ pub(crate) fn timeout_layer(
                     }
                     #out
                 }
-            }
+            })
         }
         _ => {
             let call = call(quote!(#ident));
-            quote! {
-                async move {
+            Built::Block(quote! {
+                {
                     let #out = #guard #dot_await;
                     if #p::timed_out(&#out) {
                         #call;
                     }
                     #out
                 }
-            }
+            })
         }
     }
 }

@@ -4,7 +4,7 @@ use proc_macro2::{Ident, Span, TokenStream};
 use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 
-use super::pipeline::{Ctx, dot_await};
+use super::pipeline::{Built, Ctx, dot_await};
 use crate::args::{FallbackArgs, FallbackFn};
 use crate::errors::Errors;
 use crate::item::{Binding, Passing};
@@ -162,19 +162,14 @@ impl Parts {
 /// A path `f` is first bound to a `fn(E) -> _` pointer, spanned on `f`, so that a fallback
 /// taking something else than `E` is one error there that shows the signature expected; its
 /// return type is checked by `FallbackOutput` (a `Result<T, E>` or a future of it), again on `f`.
-pub(crate) fn layer(
-    ctx: &Ctx<'_>,
-    index: usize,
-    args: &FallbackArgs,
-    inner: TokenStream,
-) -> TokenStream {
+pub(crate) fn layer(ctx: &Ctx<'_>, index: usize, args: &FallbackArgs, inner: TokenStream) -> Built {
     let parts = Parts::new(ctx, index, args);
     let Parts { span, ok, err, call, .. } = &parts;
     let trait_ = quote_spanned!(*span=> ::resilient::__private::FallbackOutput);
     let answer = quote_spanned!(*span=> #trait_::<#ok, #err, _>::into_answer(#call));
     let dot_await = dot_await(ctx, index + 1);
     let step = parts.step(quote!(#inner #dot_await), quote!(#answer.await));
-    quote!(async move { #step })
+    Built::Block(quote!({ #step }))
 }
 
 /// As [`layer`], for the pipeline of a sync fn, where each layer is an expression of type

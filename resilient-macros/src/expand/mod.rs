@@ -11,7 +11,8 @@
 //!     static __RESILIENT_L0: LazyLock<Retry> = ...;   // one per layer, built on first call
 //!     static __RESILIENT_L1: LazyLock<Timeout> = ...;
 //!     let __resilient_self = self;
-//!     finish(<retry loop around: L1.guard(lift(async move { BODY with self renamed }))>.await)
+//!     finish(<retry loop around: L1.guard(lift(async move { BODY with self renamed }))>)
+//!     // the outermost layer's block stands in the body itself, not in an `async move`
 //! }
 //! ```
 
@@ -151,9 +152,10 @@ fn generate(info: FnInfo, layers: &[Layer], marker: Option<TokenStream>) -> Toke
         output: &output,
         default_key: default_key.as_ref(),
     };
-    let pipeline = match sync {
+    // The outcome of the whole pipeline, as an expression of the function's body.
+    let outcome = match sync {
         true => sync_pipeline::build(&ctx, 0, &block),
-        false => pipeline::build(&ctx, 0, &block),
+        false => pipeline::build(&ctx, 0, &block).outcome(pipeline::dot_await(&ctx, 0)),
     };
     let rejects = layers.iter().any(Layer::rejects);
     let finish = if rejects {
@@ -167,12 +169,10 @@ fn generate(info: FnInfo, layers: &[Layer], marker: Option<TokenStream>) -> Toke
             true => quote!(::resilient::__private::rejection_into()),
         };
         let finish = quote_spanned!(output.span()=> ::resilient::__private::finish);
-        let dot_await = (!sync).then(|| pipeline::dot_await(&ctx, 0));
-        quote!(#finish(#pipeline #dot_await, #convert))
+        quote!(#finish(#outcome, #convert))
     } else {
         let finish = quote_spanned!(output.span()=> ::resilient::__private::finish_plain);
-        let dot_await = (!sync).then(|| quote!(.await));
-        quote!(#finish(#pipeline #dot_await))
+        quote!(#finish(#outcome))
     };
     let partitions = partition::lookups(layers, &bindings, has_receiver);
     let body = quote! {

@@ -5,6 +5,7 @@ use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::visit_mut::VisitMut;
 
+use super::pipeline::{Built, reject_label};
 use crate::args::RateLimitArgs;
 use crate::duration::duration_tokens;
 use crate::item::ReplaceSelf;
@@ -33,12 +34,12 @@ pub(crate) fn init(r: &RateLimitArgs, name: TokenStream) -> TokenStream {
 /// Input: the layer's policy (its static or this call's partition) and the future of the layers
 /// inside. Output: a future that runs them once the limiter admits the call:
 /// ```text
-/// async move {
+/// async move { 'layer: {
 ///     if let Err(pending) = POLICY.try_acquire() {
-///         if let Err(rejected) = pending.wait().await { return Err(rejected); }
+///         if let Err(rejected) = pending.wait().await { break 'layer Err(rejected); }
 ///     }
 ///     INNER.await
-/// }
+/// } }
 /// ```
 /// Admitted at once, the call touches no future of the limiter's: `wait` runs only over the
 /// limit (or with a shared store).
@@ -51,7 +52,7 @@ pub(crate) fn layer(
     has_receiver: bool,
     inner: TokenStream,
     dot_await: TokenStream,
-) -> TokenStream {
+) -> Built {
     let pending = format_ident!("__resilient_pending", span = Span::mixed_site());
     let rejected = format_ident!("__resilient_rejected", span = Span::mixed_site());
     let key = format_ident!("__resilient_store_key", span = Span::mixed_site());
@@ -70,15 +71,16 @@ pub(crate) fn layer(
         }
         _ => (None, quote!(wait())),
     };
-    quote! {
-        async move {
+    let label = reject_label();
+    Built::Block(quote! {
+        { #label: {
             #keyed
             if let ::core::result::Result::Err(#pending) = #policy.try_acquire() {
                 if let ::core::result::Result::Err(#rejected) = #pending.#wait.await {
-                    return ::core::result::Result::Err(#rejected);
+                    break #label ::core::result::Result::Err(#rejected);
                 }
             }
             #inner #dot_await
-        }
-    }
+        } }
+    })
 }
