@@ -73,32 +73,6 @@ async fn with_fallback(x: u64) -> Result<u64, ProbeError> {
     Ok(work(x))
 }
 
-/// `#[fallback(cached)]`'s expansion without its outer `async move` block (an experiment).
-async fn fallback_flat(x: u64) -> Result<u64, ProbeError> {
-    use resilient::__private as p;
-    static L0: p::LazyLock<p::Fallback> =
-        p::LazyLock::new(|| p::Fallback::builder().name("probe::fallback_flat").build());
-    p::finish_plain({
-        let out = p::lift(async move { Ok::<u64, ProbeError>(work(x)) }).await;
-        match p::Fallback::take(&L0, out, p::every_error, None) {
-            p::Taken::Pass(out) => out,
-            p::Taken::Answer(e) => Ok(cached(e)),
-        }
-    })
-}
-
-/// As `fallback_flat`, the body awaited without `lift`.
-async fn fallback_flat_unlifted(x: u64) -> Result<u64, ProbeError> {
-    use resilient::__private as p;
-    static L0: p::LazyLock<p::Fallback> =
-        p::LazyLock::new(|| p::Fallback::builder().name("probe::fallback_flat2").build());
-    let out: Result<u64, ProbeError> = async move { Ok(work(x)) }.await;
-    p::finish_plain(match p::Fallback::take(&L0, Ok(out), p::every_error, None) {
-        p::Taken::Pass(out) => out,
-        p::Taken::Answer(e) => Ok(cached(e)),
-    })
-}
-
 /// What a user writes instead of `#[fallback(cached)]`.
 async fn fallback_by_hand(x: u64) -> Result<u64, ProbeError> {
     match bare(x).await {
@@ -265,8 +239,6 @@ fn main() {
         row("hand breaker flat", hand::flat),
         row("fallback", with_fallback),
         row("fallback by hand", fallback_by_hand),
-        row("fallback flat", fallback_flat),
-        row("fallback flat unlifted", fallback_flat_unlifted),
         row("bulkhead", bulkheaded),
         row("rate limit", limited),
         row("adaptive breaker", throttled),
