@@ -36,7 +36,7 @@ impl<'a> Permit<'a> {
 
     /// The call succeeded. While closed and counting failures only, this does nothing at all;
     /// a probe's success may close the circuit.
-    #[inline]
+    #[inline(always)]
     pub fn success(self) {
         let (b, ticket) = self.settle_once();
         let transition = b.machine.success(ticket, || b.now());
@@ -69,8 +69,21 @@ impl<'a> Permit<'a> {
     /// [`Elapsed::is_learning`]: crate::error::Elapsed::is_learning
     ///
     /// [`Error::Timeout`]: crate::Error::Timeout
-    #[inline]
+    #[inline(always)]
     pub fn settle<T, E, W>(self, outcome: &crate::Outcome<T, E>, when: W)
+    where
+        W: FnOnce(&E) -> bool,
+    {
+        // The success in line, where the caller's code is (nothing to do while closed and
+        // counting failures only); the rest out of line, so the success path holds no call.
+        match outcome {
+            Ok(Ok(_)) => self.success(),
+            failed => self.settle_failed(failed, when),
+        }
+    }
+
+    #[inline(never)]
+    fn settle_failed<T, E, W>(self, outcome: &crate::Outcome<T, E>, when: W)
     where
         W: FnOnce(&E) -> bool,
     {
