@@ -358,7 +358,8 @@ mod tests {
     use crate::args::{CircuitBreakerArgs, parse_list};
     use crate::errors::Errors;
 
-    fn breaker_built() -> (Built, Built) {
+    /// A lone `#[circuit_breaker]`'s layer.
+    fn breaker() -> Built {
         let mut errors = Errors::default();
         let args = CircuitBreakerArgs::parse(parse_list(quote!()).unwrap(), &mut errors);
         assert!(errors.is_empty());
@@ -366,20 +367,19 @@ mod tests {
         let output: Type = syn::parse_quote!(Result<u32, AppError>);
         let ctx = Ctx { layers: &layers, bindings: &[], output: &output, default_key: None };
         let body: Block = syn::parse_quote!({ Ok(1) });
-        (build(&ctx, 0, &body), build(&ctx, 0, &body))
+        build(&ctx, 0, &body)
     }
 
     #[test]
     fn the_outermost_block_layer_stands_in_the_body_and_rejects_by_break() {
-        let (a, b) = breaker_built();
-        let outcome = a.outcome(quote!(.await)).to_string();
+        let outcome = breaker().outcome(quote!(.await)).to_string();
         assert!(outcome.starts_with('{'), "a plain block: {outcome}");
         assert!(!outcome.starts_with("async"), "{outcome}");
         assert!(outcome.contains("break '__resilient_layer"), "{outcome}");
         // The body's own `async move` keeps its `return`s; the layer's code has none.
         let layer = outcome.split("lift (async move").next().unwrap();
         assert!(!layer.contains("return"), "a `return` would leave the function: {outcome}");
-        let future = b.future().to_string();
+        let future = breaker().future().to_string();
         assert!(future.starts_with("async move {"), "inside another layer, a future: {future}");
     }
 }

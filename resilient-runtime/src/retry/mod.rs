@@ -362,8 +362,6 @@ pin_project_lite::pin_project! {
         // Dropped first: a cancelled attempt's future is dropped while its span is still open.
         #[pin]
         fut: F,
-        // Boxed: one word to move when no subscriber wants the span (a `Span` is five), the
-        // box made only when one does.
         span: Option<Box<tracing::Span>>,
     }
 }
