@@ -128,6 +128,13 @@ async fn once(key: u64) -> Result<u64, ProbeError> {
     Ok(work(key))
 }
 
+/// Called with a fresh key every time: each call is a miss, and once the store holds its
+/// default bound of 100 000 results, each miss evicts the oldest.
+#[idempotent(key = key)]
+async fn fresh(key: u64) -> Result<u64, ProbeError> {
+    Ok(work(key))
+}
+
 #[fallback(cached)]
 #[rate_limit("1000000000/s")]
 #[circuit_breaker]
@@ -230,6 +237,16 @@ fn main() {
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
     let rounds: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(300);
     let filter = std::env::args().nth(2).unwrap_or_default();
+    // The miss row starts with its store at the bound, so every call it times evicts.
+    let mut next_key = 0u64;
+    if filter.is_empty() || "idempotent miss".contains(filter.trim_start_matches('=')) {
+        rt.block_on(async {
+            while next_key < 100_000 {
+                next_key += 1;
+                fresh(next_key).await.expect("success");
+            }
+        });
+    }
     let mut rows: Vec<Row<'_>> = vec![
         row("bare", bare),
         row("retry", retried),
@@ -248,6 +265,10 @@ fn main() {
         row("timeout adaptive", timed_adaptive),
         row("retry+breaker+timeout", stacked),
         row("idempotent hit", |_| once(7)),
+        row("idempotent miss", move |_| {
+            next_key += 1;
+            fresh(next_key)
+        }),
         row("fallback+rate+breaker+bulkhead", fused_straight),
     ];
     #[cfg(not(probe_no_per))]

@@ -343,6 +343,39 @@ mod idempotency_local {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn a_key_run_again_after_expiry_keeps_its_new_result_until_evicted() {
+        // One shard of 64: the order results leave in is the order they were stored.
+        let p = Idempotency::builder()
+            .name(format!("test::{}", IdempotencyKey::new()))
+            .ttl(Duration::from_secs(10))
+            .max_entries(64)
+            .build();
+        let runs = AtomicU32::new(0);
+        assert_eq!(p.guard("k", None, counted(&runs, 1)).await, Ok(Ok(1)));
+        sleep(Duration::from_secs(10)).await;
+        // Expired: runs again, and its first result's place in the queue is left empty.
+        assert_eq!(p.guard("k", None, counted(&runs, 2)).await, Ok(Ok(2)));
+        assert_eq!(p.guard("k", None, counted(&runs, 3)).await, Ok(Ok(2)));
+        // 63 more results fill the bound: the empty place leaves, "k"'s new result stays.
+        for i in 0..63u32 {
+            let _ = p.guard(i, None, async { Ok(Ok::<u32, String>(i)) }).await;
+        }
+        assert_eq!(snapshot_of(&p).entries, Some(64));
+        assert_eq!(p.guard("k", None, counted(&runs, 4)).await, Ok(Ok(2)));
+        // One more, and "k" is the oldest: evicted, it runs again.
+        let _ = p.guard(63u32, None, async { Ok(Ok::<u32, String>(63)) }).await;
+        assert_eq!(p.guard("k", None, counted(&runs, 5)).await, Ok(Ok(5)));
+        assert_eq!(runs.load(SeqCst), 3);
+        // The newest keys are answered from the store; "k"'s result evicted the oldest, 0, which
+        // runs again and evicts the next oldest, 1, and so on.
+        assert_eq!(p.guard(62u32, None, async { Ok(Ok::<u32, String>(0)) }).await, Ok(Ok(62)));
+        assert_eq!(p.guard(0u32, None, async { Ok(Ok::<u32, String>(100)) }).await, Ok(Ok(100)));
+        assert_eq!(p.guard(1u32, None, async { Ok(Ok::<u32, String>(101)) }).await, Ok(Ok(101)));
+        assert_eq!(p.guard(2u32, None, async { Ok(Ok::<u32, String>(102)) }).await, Ok(Ok(102)));
+        assert_eq!(p.guard(63u32, None, async { Ok(Ok::<u32, String>(0)) }).await, Ok(Ok(63)));
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn keys_longer_than_the_limit_are_rejected() {
         let p = policy();
         let longest = "k".repeat(MAX_KEY_LEN);

@@ -454,7 +454,10 @@ pub mod __private {
         Hedge, HedgeAfter, HedgeArgument, HedgeGenericArgument, HedgeReceiver,
         default_budget as default_hedge_budget,
     };
-    pub use resilient_runtime::idempotency::{Idempotency, OnStoreError};
+    pub use resilient_runtime::idempotency::{
+        Begin as IdempotencyBegin, Idempotency, KeyArg, KeyByDisplay, KeyByNothing, KeyByText,
+        OnStoreError, Pending as IdempotencyPending, key_is_display,
+    };
     pub use resilient_runtime::name::default_name;
     pub use resilient_runtime::partition::{
         DEFAULT_MAX_PARTITIONS, NoLabel, Partitioned, label_of,

@@ -98,8 +98,8 @@ pub(crate) fn build(ctx: &Ctx<'_>, index: usize, body: &Block) -> Built {
         Layer::Idempotent(i) => {
             let inner = inner();
             let key = match (&i.key, ctx.default_key) {
-                (Some(k), _) => quote_spanned!(k.span()=> #policy.key(&(#k))),
-                (None, Some(ident)) => quote!(#policy.key(&#ident)),
+                (Some(k), _) => key_text(&policy, k.span(), quote!(#k)),
+                (None, Some(ident)) => key_text(&policy, ident.span(), quote!(#ident)),
                 (None, None) => unreachable!("a missing key is reported before generation"),
             };
             let fingerprint = match &i.fingerprint {
@@ -109,22 +109,42 @@ pub(crate) fn build(ctx: &Ctx<'_>, index: usize, body: &Block) -> Built {
                 None => quote!(::core::option::Option::None),
             };
             // The key is formatted before the arguments move into the layers inside.
-            let guard =
-                if i.store.is_some() { quote!(guard_shared_key) } else { quote!(guard_key) };
             let key_ident = format_ident!("__resilient_key", span = Span::mixed_site());
             // Every token of the call on the return type, and the `Ok` type named in the
             // turbofish: an `Ok` type the store cannot keep is blamed there, once (the layers
             // outside await this future with `dot_await`, on the same tokens).
             let output = ctx.output;
             let span = output.span();
-            let ok = (!super::contains_impl_trait(output)).then(|| {
-                quote_spanned!(span=> ::<_, <#output as ::resilient::__private::IsResult>::Ok, _>)
-            });
-            Built::Future(quote_spanned! {span=> {
+            let ok_type = (!super::contains_impl_trait(output))
+                .then(|| quote_spanned!(span=> <#output as ::resilient::__private::IsResult>::Ok));
+            if i.store.is_some() {
+                let ok = ok_type.map(|ok| quote_spanned!(span=> ::<_, #ok, _>));
+                return Built::Future(quote_spanned! {span=> {
+                    let #key_ident = #key;
+                    ::resilient::__private::Idempotency::guard_shared_key #ok(
+                        &#policy, #key_ident, #fingerprint, #inner
+                    )
+                }});
+            }
+            // In process, the first look is made in place: a hit is answered without building
+            // the future of the layers inside, or any future of the store's.
+            let ok = ok_type.as_ref().map(|ok| quote_spanned!(span=> ::<#ok, _>));
+            let run_ok = ok_type.map(|ok| quote_spanned!(span=> ::<_, #ok, _>));
+            let (out, pending) = (
+                format_ident!("__resilient_out", span = Span::mixed_site()),
+                format_ident!("__resilient_pending", span = Span::mixed_site()),
+            );
+            Built::Block(quote_spanned! {span=> {
                 let #key_ident = #key;
-                ::resilient::__private::Idempotency::#guard #ok(
-                    &#policy, #key_ident, #fingerprint, #inner
-                )
+                match ::resilient::__private::Idempotency::begin #ok(
+                    &#policy, #key_ident, #fingerprint
+                ) {
+                    ::resilient::__private::IdempotencyBegin::Answered(#out) => #out,
+                    ::resilient::__private::IdempotencyBegin::Run(#pending) => {
+                        ::resilient::__private::IdempotencyPending::run #run_ok(#pending, #inner)
+                            .await
+                    }
+                }
             }})
         }
         Layer::Retry(r) => retry_loop(ctx, index, r.max, r.when.as_ref(), inner()),
@@ -136,6 +156,25 @@ pub(crate) fn build(ctx: &Ctx<'_>, index: usize, body: &Block) -> Built {
             super::rate_limit::layer(r, &policy, has_receiver, inner(), dot_await(ctx, index + 1))
         }
     }
+}
+
+/// The idempotency key's text, taken before the arguments move into the layers inside. Keys of
+/// the common types (integers, strings, UUIDs) write their text without `core::fmt`, other
+/// `Display` types through it: the runtime's `key_arg` traits pick by method resolution. A key
+/// that is not `Display` is reported by `key_is_display`, on the user's key.
+fn key_text(policy: &syn::Ident, span: Span, key: TokenStream) -> TokenStream {
+    let p = quote!(::resilient::__private);
+    // On the user's key, so a key that is not `Display` is blamed there. The key is evaluated
+    // before this binding exists, so the name cannot capture anything of the user's.
+    let arg = format_ident!("__resilient_key_arg", span = span);
+    let check = quote_spanned!(span=> ::resilient::__private::key_is_display(#arg));
+    quote! {{
+        let #arg = &(#key);
+        #check;
+        #[allow(unused_imports)]
+        use #p::{KeyByDisplay as _, KeyByNothing as _, KeyByText as _};
+        (&&#p::KeyArg(#arg)).idempotency_key(&#policy)
+    }}
 }
 
 /// `.await` on the future of the layer at `index`. When it holds an `#[idempotent]` layer's
@@ -150,10 +189,11 @@ pub(crate) fn dot_await(ctx: &Ctx<'_>, index: usize) -> TokenStream {
 }
 
 /// The future of the layer at `index` has an `#[idempotent]` layer's future in its type: it is
-/// that layer, or a timeout around it (a breaker's or a retry's `async` block hides it).
+/// that layer with a shared store, or a timeout around it (a breaker's or a retry's `async`
+/// block hides it, and so does the in-process layer's, a block).
 fn holds_idempotent(ctx: &Ctx<'_>, index: usize) -> bool {
     match ctx.layers.get(index) {
-        Some(Layer::Idempotent(_)) => true,
+        Some(Layer::Idempotent(i)) => i.store.is_some(),
         Some(Layer::Timeout(_)) => holds_idempotent(ctx, index + 1),
         _ => false,
     }

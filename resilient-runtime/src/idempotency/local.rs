@@ -5,21 +5,32 @@
 //! miss ~3 µs (its insert feeds eviction bookkeeping), against budgets of 200 ns and 500 ns,
 //! and its clocks are not tokio's. Here a hit is one short lock, one hash lookup and a clone.
 //!
-//! Every entry of a policy has the same ttl, so insertion order is expiry order: each shard
-//! keeps its results in a queue in that order, drops expired ones from the front, and at the
-//! bound evicts from the front too, which removes the result closest to expiry anyway.
+//! Every result of a policy has the same ttl, so the order results are stored in is expiry
+//! order: each shard keeps its results in a queue in that order, drops expired ones from the
+//! front, and at the bound evicts from the front too, which removes the result closest to expiry
+//! anyway. The queue holds the results themselves (key text inline when short); a small index
+//! maps a key's hash to its result's place in the queue. At the bound, the slot a new result
+//! takes is the one the evicted result leaves, and the index is a few bytes per result, so a
+//! miss touches little memory that has gone cold since it was last used: the miss of a full
+//! store of 100 000 results costs a few cache misses, not one per pointer followed.
+//!
+//! One hash of the key per call picks the shard (from its middle bits) and the place in the
+//! index (the low bits and the top seven, as hashbrown uses them). The hasher is seeded per
+//! store: crafted keys can neither crowd one shard nor degrade its index.
 
 use std::any::Any;
 use std::collections::VecDeque;
+use std::hash::BuildHasher;
 
-use hashbrown::HashMap;
-use hashbrown::hash_map::EntryRef;
+use hashbrown::{DefaultHashBuilder, HashTable};
+use smallbox::SmallBox;
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use tokio::sync::Notify;
 
+use super::text::KeyText;
 use super::{Inner, Stats};
 use crate::Outcome;
 use crate::clock::Clock;
@@ -31,11 +42,16 @@ const MIN_PER_SHARD: u64 = 64;
 /// Enough to make lock contention rare on any common core count.
 const MAX_SHARDS: u64 = 64;
 
-/// One stored result: an `Arc<T>`, type-erased because the per-function store is a
-/// non-generic `static` while the function may be generic.
-#[derive(Clone)]
-struct Slot {
-    value: Arc<dyn Any + Send + Sync>,
+/// A stored value, type-erased because the per-function store is a non-generic `static` while
+/// the function may be generic. Values of up to two words (a `u64`, an `Arc`, a small struct)
+/// are kept inline: storing one allocates nothing, and evicting one reads no memory but its slot.
+type Value = SmallBox<dyn Any + Send + Sync, smallbox::space::S2>;
+
+/// One stored result.
+struct Stored {
+    hash: u64,
+    key: KeyText,
+    value: Value,
     fingerprint: Option<u64>,
     /// Nanoseconds on the store's clock.
     expires_at: u64,
@@ -50,43 +66,28 @@ struct Flight {
     notify: Notify,
 }
 
-enum Entry {
-    Done {
-        slot: Slot,
-        seq: u64,
-    },
-    /// A call running for the key, by its lead's `seq`. The flight its waiters wait on is
-    /// allocated by the first waiter: the usual miss, which nobody waits for, allocates none.
-    Running {
-        seq: u64,
-        flight: Option<Arc<Flight>>,
-    },
-}
-
-impl Entry {
-    /// The flight waiters wait on, if a running call's entry has one.
-    fn into_flight(self) -> Option<Arc<Flight>> {
-        match self {
-            Entry::Running { flight, .. } => flight,
-            Entry::Done { .. } => None,
-        }
-    }
-}
-
-/// A result in expiry order. `seq` tells whether the map still holds this very result (a key
-/// that expired and ran again has a newer one).
-struct Queued {
-    key: Arc<str>,
+/// A call running for a key, by its lead's `seq`. The flight its waiters wait on is allocated
+/// by the first waiter: the usual miss, which nobody waits for, allocates none.
+struct Running {
+    hash: u64,
+    key: KeyText,
     seq: u64,
-    expires_at: u64,
+    flight: Option<Arc<Flight>>,
 }
 
 #[derive(Default)]
 struct Shard {
-    /// hashbrown's default hasher (foldhash) is seeded per map: crafted keys can crowd one
-    /// shard's lock but not degrade its map.
-    map: HashMap<Arc<str>, Entry>,
-    order: VecDeque<Queued>,
+    /// Live results by key hash: each value is a result's number, its place in `results`.
+    index: HashTable<u64>,
+    /// Results in the order they were stored: result number `first + i` is `results[i]`. `None`
+    /// once it expired and its key was looked up again (it left the index then; its place in
+    /// the queue goes when the front reaches it).
+    results: VecDeque<Option<Stored>>,
+    /// The number of the result at the front of `results`.
+    first: u64,
+    /// Calls running, by key hash. Few at a time, so this table stays small and warm.
+    running: HashTable<Running>,
+    /// Names each lead's running entry.
     next_seq: u64,
     /// Results answered from this shard, counted under its lock (which a hit holds anyway)
     /// rather than in a counter every hit of every shard would share.
@@ -96,6 +97,7 @@ struct Shard {
 /// Finished results and running calls by key.
 pub(super) struct LocalStore {
     shards: Box<[Mutex<Shard>]>,
+    hasher: DefaultHashBuilder,
     per_shard: usize,
     max_entries: u64,
     /// What expiry times count on: a TSC read, not `Instant::now()`, and tokio's clock once it
@@ -110,7 +112,8 @@ impl LocalStore {
         // Rounded down, so the shards together never hold more than `max_entries`.
         let per_shard = usize::try_from(max_entries / shards).unwrap_or(usize::MAX);
         let shards = (0..shards).map(|_| Mutex::default()).collect();
-        Self { shards, per_shard, max_entries, clock: Clock::new() }
+        let hasher = DefaultHashBuilder::default();
+        Self { shards, hasher, per_shard, max_entries, clock: Clock::new() }
     }
 
     pub(super) fn max_entries(&self) -> u64 {
@@ -122,9 +125,14 @@ impl LocalStore {
         (0..self.shards.len()).map(|i| self.shard(i).hits).sum()
     }
 
-    /// Results held (expired ones not yet dropped included) plus calls running.
+    /// Results held (expired ones not yet looked up or dropped included) plus calls running.
     pub(super) fn entry_count(&self) -> u64 {
-        let held: usize = (0..self.shards.len()).map(|i| self.shard(i).map.len()).sum();
+        let held: usize = (0..self.shards.len())
+            .map(|i| {
+                let s = self.shard(i);
+                s.index.len() + s.running.len()
+            })
+            .sum();
         held as u64
     }
 
@@ -133,30 +141,104 @@ impl LocalStore {
         self.shards[i].lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// A multiply-rotate mix of the key, eight bytes at a time: only picks the shard. The map
-    /// itself hashes with `RandomState`, so crafted keys can crowd one shard's lock but not
-    /// degrade its map.
-    fn shard_of(&self, key: &str) -> usize {
-        const K: u64 = 0x9e37_79b9_7f4a_7c15;
-        let mut h = key.len() as u64;
-        let mut chunks = key.as_bytes().chunks_exact(8);
-        for c in &mut chunks {
-            let word = u64::from_le_bytes(c.try_into().unwrap_or_default());
-            h = (h ^ word).wrapping_mul(K).rotate_left(29);
-        }
-        for &b in chunks.remainder() {
-            h = (h ^ u64::from(b)).wrapping_mul(K).rotate_left(29);
-        }
-        ((h ^ (h >> 32)) % self.shards.len() as u64) as usize
+    /// The key's hash and its shard. hashbrown takes a table's buckets from the hash's low bits
+    /// and its tags from the top seven, so the shard comes from the 32 bits between, mapped onto
+    /// the shard count by a multiply and shift rather than a division.
+    #[inline]
+    fn locate(&self, key: &str) -> (u64, usize) {
+        let hash = self.hasher.hash_one(key);
+        let middle = (hash >> 25) & 0xffff_ffff;
+        (hash, ((middle * self.shards.len() as u64) >> 32) as usize)
     }
 
-    /// Runs `fut` unless `key` has a live result, sharing one execution between concurrent
-    /// callers of the same key.
-    pub(super) async fn guard<F, T, E>(
+    /// Where `key` is kept: its hash and shard, worked out once per call.
+    #[inline]
+    pub(super) fn place(&self, key: &str) -> Place {
+        let (hash, shard) = self.locate(key);
+        Place { hash, shard }
+    }
+
+    /// One look at `key`, under its shard's lock: a live result answers (a hit); a call running
+    /// for the key is waited for; otherwise the caller leads, and `key` moves into the store's
+    /// entry for its running call. `waited` says the caller waited already (a join, if it hits).
+    pub(super) fn look<T, E>(
         &self,
         policy: &Inner,
+        place: Place,
+        key: KeyText,
+        fingerprint: Option<u64>,
+        waited: bool,
+    ) -> Look<'_, T, E>
+    where
+        T: Clone + Send + Sync + 'static,
+    {
+        let Place { hash, shard } = place;
+        let now = self.clock.now_nanos();
+        let mut guard = self.shard(shard);
+        let s = &mut *guard;
+        if let Some(n) = s.find_result(hash, key.as_str()) {
+            let at = (n - s.first) as usize;
+            if let Some(stored) = &s.results[at]
+                && now < stored.expires_at
+            {
+                // Answered under the lock: the value is cloned here, so nothing shared by every
+                // caller of the key (an `Arc`'s count) is written.
+                let answer = stored.answer::<T>(fingerprint);
+                s.hits += 1;
+                drop(guard);
+                return Look::Hit(answered(policy, answer, waited, key.as_str()));
+            }
+            // Expired: it leaves the index now and its slot is emptied; the slot itself goes
+            // when the front of the queue reaches it. The key runs again.
+            s.results[at] = None;
+            if let Ok(entry) = s.index.find_entry(hash, |&m| m == n) {
+                entry.remove();
+            }
+        }
+        if let Some(running) = s.running.find_mut(hash, |r| r.key.as_str() == key.as_str()) {
+            let flight = Arc::clone(running.flight.get_or_insert_default());
+            return Look::Wait(Waiting { place, key, flight });
+        }
+        // We lead: the key moves into the running entry, allocating nothing when it is short.
+        let seq = s.next_seq;
+        s.next_seq += 1;
+        s.running.insert_unique(hash, Running { hash, key, seq, flight: None }, |r| r.hash);
+        Look::Lead(Lead { store: self, place, seq, settled: false })
+    }
+}
+
+/// A key's hash and the shard that keeps it.
+#[derive(Clone, Copy)]
+pub(super) struct Place {
+    hash: u64,
+    shard: usize,
+}
+
+/// What one look at a key found.
+pub(super) enum Look<'a, T, E> {
+    /// Answered from the store: the result, or the rejection of a key used with other arguments.
+    Hit(Outcome<T, E>),
+    /// Another call runs for the key.
+    Wait(Waiting),
+    /// Nothing stored or running: this call runs the body.
+    Lead(Lead<'a>),
+}
+
+/// A caller waiting for the call running for its key.
+pub(super) struct Waiting {
+    place: Place,
+    key: KeyText,
+    flight: Arc<Flight>,
+}
+
+impl Waiting {
+    /// Waits for the running call to end, then looks again, until the key is answered or this
+    /// call leads; then runs `fut` if it leads.
+    pub(super) async fn run<F, T, E>(
+        self,
+        store: &LocalStore,
+        policy: &Inner,
         ttl: std::time::Duration,
-        key: &str,
         fingerprint: Option<u64>,
         fut: F,
     ) -> Outcome<T, E>
@@ -164,91 +246,88 @@ impl LocalStore {
         F: Future<Output = Outcome<T, E>>,
         T: Clone + Send + Sync + 'static,
     {
-        let stats = &policy.stats;
-        let shard = self.shard_of(key);
-        let mut waited = false;
-        let (owned, seq) = loop {
-            let now = self.clock.now_nanos();
-            let step = {
-                let mut s = self.shard(shard);
-                // One hash: the key is looked up once, and allocated only if inserted. Every look
-                // takes a fresh `seq`, which names a lead's entry (and later its result).
-                let seq = s.next_seq;
-                s.next_seq += 1;
-                let step = match s.map.entry_ref(key) {
-                    EntryRef::Occupied(mut o) => {
-                        let live = match o.get_mut() {
-                            // Answered under the lock: the value is cloned, not the slot's
-                            // `Arc` (an increment and a decrement shared by every caller).
-                            Entry::Done { slot, .. } if now < slot.expires_at => {
-                                Some(Step::Hit(slot.answer(fingerprint)))
-                            }
-                            Entry::Running { flight, .. } => {
-                                Some(Step::Wait(Arc::clone(flight.get_or_insert_default())))
-                            }
-                            // An expired result (its queue entry goes stale): run again.
-                            Entry::Done { .. } => None,
-                        };
-                        live.unwrap_or_else(|| {
-                            o.insert(Entry::Running { seq, flight: None });
-                            Step::Lead(Arc::clone(o.key()), seq)
-                        })
-                    }
-                    EntryRef::Vacant(v) => {
-                        let owned: Arc<str> = Arc::from(key);
-                        v.insert_with_key(Arc::clone(&owned), Entry::Running { seq, flight: None });
-                        Step::Lead(owned, seq)
-                    }
-                };
-                if let Step::Hit(_) = step {
-                    s.hits += 1;
-                }
-                step
-            };
-            match step {
-                Step::Lead(owned, seq) => break (owned, seq),
-                Step::Hit(answer) => {
-                    if waited {
-                        Stats::add(&stats.joins);
-                    }
-                    let Some(value) = answer else {
-                        Stats::add(&policy.stats.conflicts);
-                        policy.observe_rejected("key reused with other arguments");
-                        let conflict = KeyConflict::new(policy.name.clone(), key);
-                        return Err(Error::IdempotencyKeyReused(conflict));
-                    };
-                    policy.observe_hit(waited);
-                    return Ok(Ok(value));
-                }
-                Step::Wait(flight) => {
-                    // Counted, then registered, then checked: a finish at any point in between
-                    // either sees us counted (and notifies) or is seen by the check.
-                    flight.waiters.fetch_add(1, SeqCst);
-                    let notified = flight.notify.notified();
-                    if !flight.done.load(SeqCst) {
-                        notified.await;
-                    }
-                    // Finished, failed, cancelled or panicked: look again.
-                    waited = true;
-                }
+        let mut waiting = self;
+        loop {
+            let Waiting { place, key, flight } = waiting;
+            // Counted, then registered, then checked: a finish at any point in between either
+            // sees us counted (and notifies) or is seen by the check.
+            flight.waiters.fetch_add(1, SeqCst);
+            let notified = flight.notify.notified();
+            if !flight.done.load(SeqCst) {
+                notified.await;
             }
-        };
+            // Finished, failed, cancelled or panicked: look again.
+            match store.look(policy, place, key, fingerprint, true) {
+                Look::Hit(outcome) => return outcome,
+                Look::Wait(again) => waiting = again,
+                Look::Lead(lead) => return lead.run(policy, ttl, fingerprint, fut).await,
+            }
+        }
+    }
+}
 
-        // We run the body. `lead` settles the key even if we are cancelled or the body panics.
-        let mut lead = Lead { store: self, shard, key: owned, seq, settled: false };
-        Stats::add(&stats.misses);
+/// A hit's outcome, once the shard's lock is released: the stored value, or the rejection of a
+/// key used with other arguments.
+fn answered<T, E>(policy: &Inner, answer: Option<T>, waited: bool, key: &str) -> Outcome<T, E> {
+    if waited {
+        Stats::add(&policy.stats.joins);
+    }
+    let Some(value) = answer else {
+        Stats::add(&policy.stats.conflicts);
+        policy.observe_rejected("key reused with other arguments");
+        let conflict = KeyConflict::new(policy.name.clone(), key);
+        return Err(Error::IdempotencyKeyReused(conflict));
+    };
+    policy.observe_hit(waited);
+    Ok(Ok(value))
+}
+
+/// A lead's successful result, to store.
+struct Finished {
+    value: Value,
+    fingerprint: Option<u64>,
+    expires_at: u64,
+    /// When it finished, on the store's clock: what expiry is judged against.
+    now: u64,
+}
+
+/// The caller running the body for a key. Settling stores the result (or frees the key) and
+/// wakes the waiters; dropping it unsettled (cancellation, panic) frees the key.
+pub(super) struct Lead<'a> {
+    store: &'a LocalStore,
+    place: Place,
+    /// Names this lead's running entry.
+    seq: u64,
+    settled: bool,
+}
+
+impl Lead<'_> {
+    /// Runs the body and stores its `Ok(Ok(_))` for later calls with the key.
+    pub(super) async fn run<F, T, E>(
+        mut self,
+        policy: &Inner,
+        ttl: std::time::Duration,
+        fingerprint: Option<u64>,
+        fut: F,
+    ) -> Outcome<T, E>
+    where
+        F: Future<Output = Outcome<T, E>>,
+        T: Clone + Send + Sync + 'static,
+    {
+        Stats::add(&policy.stats.misses);
         policy.observe_miss();
         let outcome = fut.await;
-        let slot = match &outcome {
+        let result = match &outcome {
             Ok(Ok(value)) => {
-                let now = self.clock.now_nanos();
+                let now = self.store.clock.now_nanos();
                 let ttl = u64::try_from(ttl.as_nanos()).unwrap_or(u64::MAX);
                 let expires_at = now.saturating_add(ttl);
-                Some((Slot { value: Arc::new(value.clone()), fingerprint, expires_at }, now))
+                let value: Value = smallbox::smallbox!(value.clone());
+                Some(Finished { value, fingerprint, expires_at, now })
             }
             _ => None,
         };
-        let evicted = lead.settle(slot);
+        let evicted = self.settle(result);
         if evicted > 0 {
             policy.observe_evicted(evicted);
         }
@@ -256,54 +335,38 @@ impl LocalStore {
     }
 }
 
-/// What one look at a key found.
-enum Step<T> {
-    /// A live result: the caller's value, or `None` when the key was used with other arguments.
-    Hit(Option<T>),
-    Wait(Arc<Flight>),
-    Lead(Arc<str>, u64),
-}
-
-/// The caller running the body for a key. Settling stores the result (or frees the key) and
-/// wakes the waiters; dropping it unsettled (cancellation, panic) frees the key.
-struct Lead<'a> {
-    store: &'a LocalStore,
-    shard: usize,
-    key: Arc<str>,
-    /// Names this lead's entry, and its result once stored.
-    seq: u64,
-    settled: bool,
-}
-
 impl Lead<'_> {
-    /// `slot` is the result to store, with the time it was made. Returns how many results the
+    /// Stores `finished` (or only frees the key, given `None`). Returns how many results the
     /// store's bound evicted to make room.
-    fn settle(&mut self, slot: Option<(Slot, u64)>) -> u64 {
+    fn settle(&mut self, finished: Option<Finished>) -> u64 {
         if std::mem::replace(&mut self.settled, true) {
             return 0;
         }
         let mut evicted = 0;
         let flight = {
-            let mut s = self.store.shard(self.shard);
-            let s = &mut *s;
-            // One lookup: the entry is ours only while it is still our running call.
-            match s.map.get_mut(&*self.key) {
-                Some(entry) if matches!(&*entry, Entry::Running { seq, .. } if *seq == self.seq) => {
-                    match slot {
-                        Some((slot, now)) => {
-                            let expires_at = slot.expires_at;
-                            let running =
-                                std::mem::replace(entry, Entry::Done { slot, seq: self.seq });
-                            let key = Arc::clone(&self.key);
-                            s.order.push_back(Queued { key, seq: self.seq, expires_at });
-                            evicted = s.expire_and_evict(now, self.store.per_shard);
-                            running.into_flight()
-                        }
-                        None => s.map.remove(&*self.key).and_then(Entry::into_flight),
-                    }
-                }
-                _ => None,
+            let Place { hash, shard } = self.place;
+            let mut guard = self.store.shard(shard);
+            let s = &mut *guard;
+            let Ok(entry) = s.running.find_entry(hash, |r| r.seq == self.seq) else {
+                return 0;
+            };
+            let (running, _) = entry.remove();
+            if let Some(f) = finished {
+                let Finished { value, fingerprint, expires_at, now } = f;
+                // Room first, then the result: at the bound it takes the slot the evicted one
+                // left, which this very look made warm.
+                evicted = s.expire_and_evict(now, self.store.per_shard - 1);
+                s.make_room(self.store.per_shard);
+                let n = s.first + s.results.len() as u64;
+                let stored = Stored { hash, key: running.key, value, fingerprint, expires_at };
+                s.results.push_back(Some(stored));
+                // Only a lead stores a key's result, and a key has one lead at a time: unique.
+                let (results, first) = (&s.results, s.first);
+                s.index.insert_unique(hash, n, |&m| {
+                    results[(m - first) as usize].as_ref().map_or(0, |r| r.hash)
+                });
             }
+            running.flight
         };
         // Waiters (if any came) allocated the flight; wake them to look again.
         if let Some(flight) = flight {
@@ -324,38 +387,56 @@ impl Drop for Lead<'_> {
 }
 
 impl Shard {
+    /// The number of the live result stored for `key`, if any (expired or not).
+    #[inline]
+    fn find_result(&self, hash: u64, key: &str) -> Option<u64> {
+        let (results, first) = (&self.results, self.first);
+        let is_key = |&n: &u64| matches!(results.get((n - first) as usize), Some(Some(r)) if r.key.as_str() == key);
+        self.index.find(hash, is_key).copied()
+    }
+
+    /// Grows the queue, if full, toward `bound` and never past it: at the bound its capacity is
+    /// the bound itself, so the slot a new result takes is the one the evicted result left.
+    fn make_room(&mut self, bound: usize) {
+        let (len, capacity) = (self.results.len(), self.results.capacity());
+        if len == capacity {
+            self.results.reserve_exact(len.max(8).min(bound.saturating_sub(len)).max(1));
+        }
+    }
+
     /// Drops expired results and evicts the oldest beyond `cap`, from the front of the queue.
     /// Returns how many live results were evicted for the bound (expired ones not counted).
     fn expire_and_evict(&mut self, now: u64, cap: usize) -> u64 {
         let mut evicted = 0;
-        // Expired results sit at the front, stale queue entries (results that expired and ran
-        // again) among them, so after this loop the queue holds exactly the live results.
-        while let Some(front) = self.order.front() {
-            let expired = front.expires_at <= now;
-            if !expired && self.order.len() <= cap {
+        // Expired results sit at the front, emptied slots among them, so after this loop the
+        // queue holds live results only, unless a later one expired first (a shorter ttl set at
+        // run time): a lookup finds those expired and empties them.
+        while let Some(front) = self.results.front() {
+            let expired = front.as_ref().is_none_or(|r| r.expires_at <= now);
+            if !expired && self.results.len() <= cap {
                 break;
             }
-            let Some(q) = self.order.pop_front() else { break };
-            // One lookup in the usual case: remove, and put back the rare newer entry.
-            match self.map.remove(&q.key) {
-                Some(Entry::Done { seq, .. }) if seq == q.seq => evicted += u64::from(!expired),
-                Some(newer) => {
-                    self.map.insert(q.key, newer);
+            let n = self.first;
+            self.first += 1;
+            if let Some(Some(r)) = self.results.pop_front() {
+                // Found by number, not by key: the key's text is not read again.
+                if let Ok(entry) = self.index.find_entry(r.hash, |&m| m == n) {
+                    entry.remove();
                 }
-                None => {}
+                evicted += u64::from(!expired);
             }
         }
         evicted
     }
 }
 
-impl Slot {
+impl Stored {
     /// The stored value as the caller's `T`, or `None` when it cannot be handed out: the key was
     /// used with other arguments (another fingerprint, or another `T`: generic fns share one
     /// store across instantiations).
     fn answer<T: Clone + 'static>(&self, fingerprint: Option<u64>) -> Option<T> {
         let reused = matches!((self.fingerprint, fingerprint), (Some(a), Some(b)) if a != b);
-        match self.value.downcast_ref::<T>() {
+        match (*self.value).downcast_ref::<T>() {
             Some(value) if !reused => Some(value.clone()),
             _ => None,
         }

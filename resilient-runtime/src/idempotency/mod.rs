@@ -26,6 +26,7 @@
 //! ```
 
 mod key;
+mod key_arg;
 mod local;
 mod memory;
 #[cfg(feature = "redis")]
@@ -48,6 +49,8 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 pub use key::IdempotencyKey;
+#[doc(hidden)]
+pub use key_arg::{KeyArg, KeyByDisplay, KeyByNothing, KeyByText, TextKey, key_is_display};
 #[cfg(feature = "redis")]
 pub(crate) use redis::redact;
 #[cfg(feature = "redis")]
@@ -61,7 +64,7 @@ use crate::Outcome;
 use crate::error::{Error, PolicyName, StoreFailure};
 use crate::observe::{IdempotencyMetrics, events};
 use crate::registry::{self, Inspect, PolicySnapshot, PolicyState};
-use local::LocalStore;
+use local::{LocalStore, Look};
 use text::{KeyError, KeyText};
 
 /// The longest key accepted, in bytes of its `Display` text. Longer keys are rejected with
@@ -303,32 +306,58 @@ impl Idempotency {
         Key(self.key_text(key))
     }
 
-    /// As [`guard`](Self::guard), with a key already formatted by [`key`](Self::key).
-    pub fn guard_key<F, T, E>(
+    /// As [`guard`](Self::guard), with a key already formatted by [`key`](Self::key). The key is
+    /// looked up when the future is first polled.
+    pub async fn guard_key<F, T, E>(
         &self,
         key: Key,
         fingerprint: Option<u64>,
         fut: F,
-    ) -> impl Future<Output = Outcome<T, E>>
+    ) -> Outcome<T, E>
     where
         F: Future<Output = Outcome<T, E>>,
         T: Storable,
     {
+        match self.begin(key, fingerprint) {
+            Begin::Answered(outcome) => outcome,
+            Begin::Run(pending) => pending.run(fut).await,
+        }
+    }
+
+    /// The first look at a key, made at once: a stored result (or a rejection) answers here and
+    /// the call goes no further; otherwise [`Pending::run`] runs the layers inside, leading the
+    /// key or waiting for the call that does. This is what `#[idempotent]` generates (with the
+    /// in-process store): a hit builds no future at all. [`guard_key`](Self::guard_key) is the
+    /// same as one future.
+    #[doc(hidden)]
+    #[inline]
+    pub fn begin<T, E>(&self, key: Key, fingerprint: Option<u64>) -> Begin<'_, T, E>
+    where
+        T: Storable,
+    {
         let inner = &*self.inner;
-        async move {
-            // The one read of the settings for this call.
-            let tuned = inner.tuned.get();
-            if !tuned.enabled {
-                return fut.await;
-            }
-            let key = key.0?;
-            if let Some(store) = &inner.store {
-                return Err(inner.store_failure(format!(
-                    "the policy keeps results in store `{store}`, which needs serde results: \
-                     call `guard_shared`, not `guard`"
-                )));
-            }
-            inner.local.guard(inner, tuned.ttl, key.as_str(), fingerprint, fut).await
+        // The one read of the settings for this call.
+        let tuned = inner.tuned.get();
+        let ttl = tuned.ttl;
+        let pending = |state| Begin::Run(Pending { inner, ttl, fingerprint, state });
+        if !tuned.enabled {
+            return pending(PendingState::Off);
+        }
+        let key = match key.0 {
+            Ok(key) => key,
+            Err(rejected) => return Begin::Answered(Err(rejected)),
+        };
+        if let Some(store) = &inner.store {
+            return Begin::Answered(Err(inner.store_failure(format!(
+                "the policy keeps results in store `{store}`, which needs serde results: \
+                 call `guard_shared`, not `guard`"
+            ))));
+        }
+        let place = inner.local.place(key.as_str());
+        match inner.local.look(inner, place, key, fingerprint, false) {
+            Look::Hit(outcome) => Begin::Answered(outcome),
+            Look::Lead(lead) => pending(PendingState::Lead(lead)),
+            Look::Wait(waiting) => pending(PendingState::Wait(waiting)),
         }
     }
 
@@ -406,12 +435,25 @@ impl Idempotency {
         async { guarded.await.unwrap_or_else(|rejected| Err(rejected.into())) }
     }
 
+    /// A key written without `core::fmt` (see `key_arg`).
+    fn key_from_text(&self, text: KeyText) -> Key {
+        Key(Ok(text))
+    }
+
+    /// A key that is text already.
+    fn key_from_str(&self, text: &str) -> Key {
+        Key(KeyText::from_str(text).map_err(|e| self.key_error(e)))
+    }
+
     fn key_text(&self, key: &impl Display) -> Result<KeyText, Error> {
-        KeyText::format(key).map_err(|e| {
-            self.inner.store_failure(match e {
-                KeyError::TooLong => format!("idempotency key longer than {MAX_KEY_LEN} bytes"),
-                KeyError::Display => "the idempotency key's `Display` returned an error".to_owned(),
-            })
+        KeyText::format(key).map_err(|e| self.key_error(e))
+    }
+
+    #[cold]
+    fn key_error(&self, e: KeyError) -> Error {
+        self.inner.store_failure(match e {
+            KeyError::TooLong => format!("idempotency key longer than {MAX_KEY_LEN} bytes"),
+            KeyError::Display => "the idempotency key's `Display` returned an error".to_owned(),
         })
     }
 }
@@ -534,6 +576,51 @@ impl std::fmt::Debug for Key {
         match &self.0 {
             Ok(text) => f.debug_tuple("Key").field(&text.as_str()).finish(),
             Err(e) => f.debug_tuple("Key").field(e).finish(),
+        }
+    }
+}
+
+/// What [`Idempotency::begin`] found.
+#[doc(hidden)]
+pub enum Begin<'a, T, E> {
+    /// The call's outcome, without running anything: a stored result, or a rejection.
+    Answered(Outcome<T, E>),
+    /// The call goes on: [`Pending::run`] with the layers inside.
+    Run(Pending<'a>),
+}
+
+/// A call [`Idempotency::begin`] did not answer: it leads its key, waits for the call that
+/// does, or finds the policy disabled. Dropped without running, it frees the key it leads.
+#[doc(hidden)]
+pub struct Pending<'a> {
+    inner: &'a Inner,
+    ttl: Duration,
+    fingerprint: Option<u64>,
+    state: PendingState<'a>,
+}
+
+enum PendingState<'a> {
+    /// `enabled = false`: the body runs as if the attribute were absent.
+    Off,
+    Lead(local::Lead<'a>),
+    Wait(local::Waiting),
+}
+
+impl Pending<'_> {
+    /// Runs `fut` (the layers inside) as the call's lead, or after waiting for the running call
+    /// with its key, if that one leaves no result to answer with.
+    pub async fn run<F, T, E>(self, fut: F) -> Outcome<T, E>
+    where
+        F: Future<Output = Outcome<T, E>>,
+        T: Storable,
+    {
+        let Pending { inner, ttl, fingerprint, state } = self;
+        match state {
+            PendingState::Off => fut.await,
+            PendingState::Lead(lead) => lead.run(inner, ttl, fingerprint, fut).await,
+            PendingState::Wait(waiting) => {
+                waiting.run(&inner.local, inner, ttl, fingerprint, fut).await
+            }
         }
     }
 }

@@ -5,8 +5,9 @@ use std::fmt::{self, Display, Write};
 
 use super::MAX_KEY_LEN;
 
-/// Covers UUIDs (36 bytes), integers and typical request ids.
-const INLINE: usize = 64;
+/// Covers UUIDs (36 bytes), integers (up to 40) and typical request ids. Results in the store
+/// keep their key this way too, so it is a size every stored result pays.
+const INLINE: usize = 48;
 
 /// Why a key has no text.
 pub(super) enum KeyError {
@@ -31,6 +32,28 @@ impl KeyText {
         }
     }
 
+    /// A text known to fit inline: an integer's or a UUID's.
+    #[inline]
+    pub(super) fn short(text: &str) -> Self {
+        debug_assert!(text.len() <= INLINE);
+        let mut bytes = [0; INLINE];
+        let len = text.len().min(INLINE);
+        bytes[..len].copy_from_slice(&text.as_bytes()[..len]);
+        KeyText::Inline { len: len as u8, bytes }
+    }
+
+    /// A key that is text already: kept as is, inline when short.
+    pub(super) fn from_str(text: &str) -> Result<Self, KeyError> {
+        if text.len() > MAX_KEY_LEN {
+            Err(KeyError::TooLong)
+        } else if text.len() > INLINE {
+            Ok(KeyText::Heap(text.to_owned()))
+        } else {
+            Ok(Self::short(text))
+        }
+    }
+
+    #[inline]
     pub(super) fn as_str(&self) -> &str {
         match self {
             KeyText::Inline { len, bytes } => {
