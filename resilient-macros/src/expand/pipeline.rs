@@ -130,15 +130,20 @@ pub(crate) fn build(ctx: &Ctx<'_>, index: usize, body: &Block) -> Built {
             // the future of the layers inside, or any future of the store's.
             let ok = ok_type.as_ref().map(|ok| quote_spanned!(span=> ::<#ok, _>));
             let run_ok = ok_type.map(|ok| quote_spanned!(span=> ::<_, #ok, _>));
-            let (out, pending) = (
+            let (begun, out, pending) = (
+                format_ident!("__resilient_begun", span = Span::mixed_site()),
                 format_ident!("__resilient_out", span = Span::mixed_site()),
                 format_ident!("__resilient_pending", span = Span::mixed_site()),
             );
+            // The key lives only for the look: a call that goes on does not carry it.
             Built::Block(quote_spanned! {span=> {
-                let #key_ident = #key;
-                match ::resilient::__private::Idempotency::begin #ok(
-                    &#policy, #key_ident, #fingerprint
-                ) {
+                let #begun = {
+                    let #key_ident = #key;
+                    ::resilient::__private::Idempotency::begin #ok(
+                        &#policy, &#key_ident, #fingerprint
+                    )
+                };
+                match #begun {
                     ::resilient::__private::IdempotencyBegin::Answered(#out) => #out,
                     ::resilient::__private::IdempotencyBegin::Run(#pending) => {
                         ::resilient::__private::IdempotencyPending::run #run_ok(#pending, #inner)

@@ -159,13 +159,13 @@ impl LocalStore {
     }
 
     /// One look at `key`, under its shard's lock: a live result answers (a hit); a call running
-    /// for the key is waited for; otherwise the caller leads, and `key` moves into the store's
-    /// entry for its running call. `waited` says the caller waited already (a join, if it hits).
+    /// for the key is waited for; otherwise the caller leads, and a copy of `key` goes into the
+    /// store's entry for its running call. `waited` says the caller waited already (a join, if it hits).
     pub(super) fn look<T, E>(
         &self,
         policy: &Inner,
         place: Place,
-        key: KeyText,
+        key: &KeyText,
         fingerprint: Option<u64>,
         waited: bool,
     ) -> Look<'_, T, E>
@@ -197,12 +197,13 @@ impl LocalStore {
         }
         if let Some(running) = s.running.find_mut(hash, |r| r.key.as_str() == key.as_str()) {
             let flight = Arc::clone(running.flight.get_or_insert_default());
-            return Look::Wait(Waiting { place, key, flight });
+            return Look::Wait(Waiting { place, key: key.clone(), flight });
         }
-        // We lead: the key moves into the running entry, allocating nothing when it is short.
+        // We lead: the key is copied into the running entry, allocating nothing when short.
         let seq = s.next_seq;
         s.next_seq += 1;
-        s.running.insert_unique(hash, Running { hash, key, seq, flight: None }, |r| r.hash);
+        let running = Running { hash, key: key.clone(), seq, flight: None };
+        s.running.insert_unique(hash, running, |r| r.hash);
         Look::Lead(Lead { store: self, place, seq, settled: false })
     }
 }
@@ -257,7 +258,7 @@ impl Waiting {
                 notified.await;
             }
             // Finished, failed, cancelled or panicked: look again.
-            match store.look(policy, place, key, fingerprint, true) {
+            match store.look(policy, place, &key, fingerprint, true) {
                 Look::Hit(outcome) => return outcome,
                 Look::Wait(again) => waiting = again,
                 Look::Lead(lead) => return lead.run(policy, ttl, fingerprint, fut).await,

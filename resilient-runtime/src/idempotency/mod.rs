@@ -318,7 +318,7 @@ impl Idempotency {
         F: Future<Output = Outcome<T, E>>,
         T: Storable,
     {
-        match self.begin(key, fingerprint) {
+        match self.begin(&key, fingerprint) {
             Begin::Answered(outcome) => outcome,
             Begin::Run(pending) => pending.run(fut).await,
         }
@@ -331,7 +331,7 @@ impl Idempotency {
     /// same as one future.
     #[doc(hidden)]
     #[inline]
-    pub fn begin<T, E>(&self, key: Key, fingerprint: Option<u64>) -> Begin<'_, T, E>
+    pub fn begin<T, E>(&self, key: &Key, fingerprint: Option<u64>) -> Begin<'_, T, E>
     where
         T: Storable,
     {
@@ -343,9 +343,9 @@ impl Idempotency {
         if !tuned.enabled {
             return pending(PendingState::Off);
         }
-        let key = match key.0 {
+        let key = match &key.0 {
             Ok(key) => key,
-            Err(rejected) => return Begin::Answered(Err(rejected)),
+            Err(rejected) => return Begin::Answered(Err(rejected.clone())),
         };
         if let Some(store) = &inner.store {
             return Begin::Answered(Err(inner.store_failure(format!(

@@ -16,6 +16,7 @@ pub(super) enum KeyError {
     Display,
 }
 
+#[derive(Clone)]
 pub(super) enum KeyText {
     Inline { len: u8, bytes: [u8; INLINE] },
     Heap(String),
