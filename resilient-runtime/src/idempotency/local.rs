@@ -78,13 +78,15 @@ struct Running {
 #[derive(Default)]
 struct Shard {
     /// Live results by key hash: each value is a result's number, its place in `results`.
-    index: HashTable<u64>,
+    /// Numbers are `u32`s that wrap (a queue never holds 2^32 results), so the table is four
+    /// bytes a result and more of it stays in cache.
+    index: HashTable<u32>,
     /// Results in the order they were stored: result number `first + i` is `results[i]`. `None`
     /// once it expired and its key was looked up again (it left the index then; its place in
     /// the queue goes when the front reaches it).
     results: VecDeque<Option<Stored>>,
     /// The number of the result at the front of `results`.
-    first: u64,
+    first: u32,
     /// Calls running, by key hash. Few at a time, so this table stays small and warm.
     running: HashTable<Running>,
     /// Names each lead's running entry.
@@ -177,7 +179,7 @@ impl LocalStore {
         let mut guard = self.shard(shard);
         let s = &mut *guard;
         if let Some(n) = s.find_result(hash, key.as_str()) {
-            let at = (n - s.first) as usize;
+            let at = n.wrapping_sub(s.first) as usize;
             if let Some(stored) = &s.results[at]
                 && now < stored.expires_at
             {
@@ -358,13 +360,13 @@ impl Lead<'_> {
                 // left, which this very look made warm.
                 evicted = s.expire_and_evict(now, self.store.per_shard - 1);
                 s.make_room(self.store.per_shard);
-                let n = s.first + s.results.len() as u64;
+                let n = s.first.wrapping_add(s.results.len() as u32);
                 let stored = Stored { hash, key: running.key, value, fingerprint, expires_at };
                 s.results.push_back(Some(stored));
                 // Only a lead stores a key's result, and a key has one lead at a time: unique.
                 let (results, first) = (&s.results, s.first);
                 s.index.insert_unique(hash, n, |&m| {
-                    results[(m - first) as usize].as_ref().map_or(0, |r| r.hash)
+                    results[m.wrapping_sub(first) as usize].as_ref().map_or(0, |r| r.hash)
                 });
             }
             running.flight
@@ -390,9 +392,12 @@ impl Drop for Lead<'_> {
 impl Shard {
     /// The number of the live result stored for `key`, if any (expired or not).
     #[inline]
-    fn find_result(&self, hash: u64, key: &str) -> Option<u64> {
+    fn find_result(&self, hash: u64, key: &str) -> Option<u32> {
         let (results, first) = (&self.results, self.first);
-        let is_key = |&n: &u64| matches!(results.get((n - first) as usize), Some(Some(r)) if r.key.as_str() == key);
+        let is_key = |&n: &u32| {
+            let at = n.wrapping_sub(first) as usize;
+            matches!(results.get(at), Some(Some(r)) if r.key.as_str() == key)
+        };
         self.index.find(hash, is_key).copied()
     }
 
@@ -418,7 +423,7 @@ impl Shard {
                 break;
             }
             let n = self.first;
-            self.first += 1;
+            self.first = self.first.wrapping_add(1);
             if let Some(Some(r)) = self.results.pop_front() {
                 // Found by number, not by key: the key's text is not read again.
                 if let Ok(entry) = self.index.find_entry(r.hash, |&m| m == n) {
