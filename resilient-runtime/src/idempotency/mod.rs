@@ -348,10 +348,7 @@ impl Idempotency {
             Err(rejected) => return Begin::Answered(Err(rejected.clone())),
         };
         if let Some(store) = &inner.store {
-            return Begin::Answered(Err(inner.store_failure(format!(
-                "the policy keeps results in store `{store}`, which needs serde results: \
-                 call `guard_shared`, not `guard`"
-            ))));
+            return Begin::Answered(Err(inner.not_in_process(store)));
         }
         let place = inner.local.place(key.as_str());
         match inner.local.look(inner, place, key, fingerprint, false) {
@@ -459,6 +456,15 @@ impl Idempotency {
 }
 
 impl Inner {
+    /// A policy with a shared store, called through the in-process path.
+    #[cold]
+    fn not_in_process(&self, store: &str) -> Error {
+        self.store_failure(format!(
+            "the policy keeps results in store `{store}`, which needs serde results: \
+             call `guard_shared`, not `guard`"
+        ))
+    }
+
     fn store_failure(&self, message: String) -> Error {
         Stats::add(&self.stats.store_errors);
         self.observe_failure();
