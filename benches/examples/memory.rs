@@ -168,6 +168,6 @@ fn main() {
     row(
         "idempotency entry (in-process store)",
         entry,
-        "18-byte key, `u64` result; keys over 64 bytes add their length",
+        "18-byte key, `u64` result; keys over 48 bytes add their length",
     );
 }
