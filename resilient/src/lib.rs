@@ -455,8 +455,8 @@ pub mod __private {
         default_budget as default_hedge_budget,
     };
     pub use resilient_runtime::idempotency::{
-        Begin as IdempotencyBegin, Idempotency, KeyArg, KeyByDisplay, KeyByNothing, KeyByText,
-        OnStoreError, Pending as IdempotencyPending, key_is_display,
+        Begin as IdempotencyBegin, Idempotency, Key as IdempotencyKeyText, KeyArg, KeyByDisplay,
+        KeyByNothing, KeyByText, OnStoreError, Pending as IdempotencyPending, key_is_display,
     };
     pub use resilient_runtime::name::default_name;
     pub use resilient_runtime::partition::{

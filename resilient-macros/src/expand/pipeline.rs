@@ -97,9 +97,11 @@ pub(crate) fn build(ctx: &Ctx<'_>, index: usize, body: &Block) -> Built {
         }
         Layer::Idempotent(i) => {
             let inner = inner();
+            // The key is formatted before the arguments move into the layers inside.
+            let key_ident = format_ident!("__resilient_key", span = Span::mixed_site());
             let key = match (&i.key, ctx.default_key) {
-                (Some(k), _) => key_text(&policy, k.span(), quote!(#k)),
-                (None, Some(ident)) => key_text(&policy, ident.span(), quote!(#ident)),
+                (Some(k), _) => key_text(&policy, k.span(), quote!(#k), &key_ident),
+                (None, Some(ident)) => key_text(&policy, ident.span(), quote!(#ident), &key_ident),
                 (None, None) => unreachable!("a missing key is reported before generation"),
             };
             let fingerprint = match &i.fingerprint {
@@ -108,8 +110,6 @@ pub(crate) fn build(ctx: &Ctx<'_>, index: usize, body: &Block) -> Built {
                 }
                 None => quote!(::core::option::Option::None),
             };
-            // The key is formatted before the arguments move into the layers inside.
-            let key_ident = format_ident!("__resilient_key", span = Span::mixed_site());
             // Every token of the call on the return type, and the `Ok` type named in the
             // turbofish: an `Ok` type the store cannot keep is blamed there, once (the layers
             // outside await this future with `dot_await`, on the same tokens).
@@ -120,7 +120,7 @@ pub(crate) fn build(ctx: &Ctx<'_>, index: usize, body: &Block) -> Built {
             if i.store.is_some() {
                 let ok = ok_type.map(|ok| quote_spanned!(span=> ::<_, #ok, _>));
                 return Built::Future(quote_spanned! {span=> {
-                    let #key_ident = #key;
+                    #key
                     ::resilient::__private::Idempotency::guard_shared_key #ok(
                         &#policy, #key_ident, #fingerprint, #inner
                     )
@@ -138,7 +138,7 @@ pub(crate) fn build(ctx: &Ctx<'_>, index: usize, body: &Block) -> Built {
             // The key lives only for the look: a call that goes on does not carry it.
             Built::Block(quote_spanned! {span=> {
                 let #begun = {
-                    let #key_ident = #key;
+                    #key
                     ::resilient::__private::Idempotency::begin #ok(
                         &#policy, &#key_ident, #fingerprint
                     )
@@ -163,23 +163,29 @@ pub(crate) fn build(ctx: &Ctx<'_>, index: usize, body: &Block) -> Built {
     }
 }
 
-/// The idempotency key's text, taken before the arguments move into the layers inside. Keys of
-/// the common types (integers, strings, UUIDs) write their text without `core::fmt`, other
+/// Statements binding `text` to the idempotency key's text, taken before the arguments move into
+/// the layers inside. Keys of the common types (integers, strings, UUIDs) write their text without `core::fmt`, other
 /// `Display` types through it: the runtime's `key_arg` traits pick by method resolution. A key
 /// that is not `Display` is reported by `key_is_display`, on the user's key.
-fn key_text(policy: &syn::Ident, span: Span, key: TokenStream) -> TokenStream {
+fn key_text(policy: &syn::Ident, span: Span, key: TokenStream, text: &Ident) -> TokenStream {
     let p = quote!(::resilient::__private);
     // On the user's key, so a key that is not `Display` is blamed there. The key is evaluated
     // before this binding exists, so the name cannot capture anything of the user's.
     let arg = format_ident!("__resilient_key_arg", span = span);
     let check = quote_spanned!(span=> ::resilient::__private::key_is_display(#arg));
-    quote! {{
-        let #arg = &(#key);
-        #check;
-        #[allow(unused_imports)]
-        use #p::{KeyByDisplay as _, KeyByNothing as _, KeyByText as _};
-        (&&#p::KeyArg(#arg)).idempotency_key(&#policy)
-    }}
+    // The text is written where it stays (`Key::blank`, then filled): a key built elsewhere and
+    // moved here would be read back in wider pieces than it was written in, which stalls the
+    // CPU's store forwarding for about as long as the hash of the key takes.
+    quote! {
+        let mut #text = #p::IdempotencyKeyText::blank();
+        {
+            let #arg = &(#key);
+            #check;
+            #[allow(unused_imports)]
+            use #p::{KeyByDisplay as _, KeyByNothing as _, KeyByText as _};
+            (&&#p::KeyArg(#arg)).idempotency_key(&#policy, &mut #text);
+        }
+    }
 }
 
 /// `.await` on the future of the layer at `index`. When it holds an `#[idempotent]` layer's

@@ -13,7 +13,6 @@ use std::fmt::Display;
 
 use uuid::Uuid;
 
-use super::text::KeyText;
 use super::{Idempotency, IdempotencyKey, Key};
 
 /// The key argument, borrowed for the dispatch above.
@@ -23,48 +22,49 @@ pub struct KeyArg<'a, T: ?Sized>(pub &'a T);
 /// A key type whose text is written without `core::fmt`, exactly as its `Display` writes it.
 #[doc(hidden)]
 pub trait TextKey {
-    /// The key's text, as [`Idempotency::key`] would format it.
-    fn text_key(&self, policy: &Idempotency) -> Key;
+    /// Writes the key's text, as [`Idempotency::key`] would format it, into `out`, a
+    /// [`Key::blank`].
+    fn text_key(&self, policy: &Idempotency, out: &mut Key);
 }
 
 /// The fast path: [`TextKey`] types.
 #[doc(hidden)]
 pub trait KeyByText {
-    /// The key's text.
-    fn idempotency_key(&self, policy: &Idempotency) -> Key;
+    /// Writes the key's text into `out`, a [`Key::blank`].
+    fn idempotency_key(&self, policy: &Idempotency, out: &mut Key);
 }
 
 /// Every other `Display` type.
 #[doc(hidden)]
 pub trait KeyByDisplay {
-    /// The key's text.
-    fn idempotency_key(&self, policy: &Idempotency) -> Key;
+    /// Writes the key's text into `out`, a [`Key::blank`].
+    fn idempotency_key(&self, policy: &Idempotency, out: &mut Key);
 }
 
 /// A key that is not `Display`: never compiles, see [`key_is_display`].
 #[doc(hidden)]
 pub trait KeyByNothing {
     /// Unreachable in a program that compiles.
-    fn idempotency_key(&self, policy: &Idempotency) -> Key;
+    fn idempotency_key(&self, policy: &Idempotency, out: &mut Key);
 }
 
 impl<T: TextKey + ?Sized> KeyByText for &KeyArg<'_, T> {
     #[inline]
-    fn idempotency_key(&self, policy: &Idempotency) -> Key {
-        self.0.text_key(policy)
+    fn idempotency_key(&self, policy: &Idempotency, out: &mut Key) {
+        self.0.text_key(policy, out);
     }
 }
 
 impl<T: Display + ?Sized> KeyByDisplay for &&KeyArg<'_, T> {
     #[inline]
-    fn idempotency_key(&self, policy: &Idempotency) -> Key {
-        policy.key(&self.0)
+    fn idempotency_key(&self, policy: &Idempotency, out: &mut Key) {
+        *out = policy.key(&self.0);
     }
 }
 
 impl<T: ?Sized> KeyByNothing for KeyArg<'_, T> {
-    fn idempotency_key(&self, policy: &Idempotency) -> Key {
-        policy.key(&"")
+    fn idempotency_key(&self, policy: &Idempotency, out: &mut Key) {
+        *out = policy.key(&"");
     }
 }
 
@@ -77,8 +77,8 @@ macro_rules! integer_keys {
     ($($t:ty)*) => {$(
         impl TextKey for $t {
             #[inline]
-            fn text_key(&self, policy: &Idempotency) -> Key {
-                policy.key_from_text(KeyText::short(itoa::Buffer::new().format(*self)))
+            fn text_key(&self, _: &Idempotency, out: &mut Key) {
+                out.set_short(itoa::Buffer::new().format(*self));
             }
         }
     )*};
@@ -88,37 +88,37 @@ integer_keys!(u8 u16 u32 u64 u128 usize i8 i16 i32 i64 i128 isize);
 
 impl TextKey for str {
     #[inline]
-    fn text_key(&self, policy: &Idempotency) -> Key {
-        policy.key_from_str(self)
+    fn text_key(&self, policy: &Idempotency, out: &mut Key) {
+        policy.key_from_str(self, out);
     }
 }
 
 impl TextKey for String {
     #[inline]
-    fn text_key(&self, policy: &Idempotency) -> Key {
-        policy.key_from_str(self)
+    fn text_key(&self, policy: &Idempotency, out: &mut Key) {
+        policy.key_from_str(self, out);
     }
 }
 
 impl TextKey for Uuid {
     #[inline]
-    fn text_key(&self, policy: &Idempotency) -> Key {
+    fn text_key(&self, _: &Idempotency, out: &mut Key) {
         let mut buf = [0; uuid::fmt::Hyphenated::LENGTH];
-        policy.key_from_text(KeyText::short(self.hyphenated().encode_lower(&mut buf)))
+        out.set_short(self.hyphenated().encode_lower(&mut buf));
     }
 }
 
 impl TextKey for IdempotencyKey {
     #[inline]
-    fn text_key(&self, policy: &Idempotency) -> Key {
-        self.as_uuid().text_key(policy)
+    fn text_key(&self, policy: &Idempotency, out: &mut Key) {
+        self.as_uuid().text_key(policy, out);
     }
 }
 
 impl<T: TextKey + ?Sized> TextKey for &T {
     #[inline]
-    fn text_key(&self, policy: &Idempotency) -> Key {
-        (**self).text_key(policy)
+    fn text_key(&self, policy: &Idempotency, out: &mut Key) {
+        (**self).text_key(policy, out);
     }
 }
 
@@ -128,7 +128,8 @@ mod tests {
 
     fn via_text<T: TextKey + Display + ?Sized>(key: &T) {
         let p = Idempotency::builder().name("test::key_arg").build();
-        let fast = (&&KeyArg(key)).idempotency_key(&p);
+        let mut fast = Key::blank();
+        (&&KeyArg(key)).idempotency_key(&p, &mut fast);
         let slow = p.key(&key);
         assert_eq!(format!("{fast:?}"), format!("{slow:?}"), "{key}");
     }
@@ -167,7 +168,11 @@ mod tests {
             }
         }
         let p = Idempotency::builder().name("test::key_arg_dispatch").build();
-        assert_eq!(format!("{:?}", (&&KeyArg(&Shown)).idempotency_key(&p)), "Key(\"shown\")");
-        assert_eq!(format!("{:?}", (&&KeyArg(&5u32)).idempotency_key(&p)), "Key(\"5\")");
+        let mut key = Key::blank();
+        (&&KeyArg(&Shown)).idempotency_key(&p, &mut key);
+        assert_eq!(format!("{key:?}"), "Key(\"shown\")");
+        let mut key = Key::blank();
+        (&&KeyArg(&5u32)).idempotency_key(&p, &mut key);
+        assert_eq!(format!("{key:?}"), "Key(\"5\")");
     }
 }

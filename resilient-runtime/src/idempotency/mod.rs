@@ -432,14 +432,13 @@ impl Idempotency {
         async { guarded.await.unwrap_or_else(|rejected| Err(rejected.into())) }
     }
 
-    /// A key written without `core::fmt` (see `key_arg`).
-    fn key_from_text(&self, text: KeyText) -> Key {
-        Key(Ok(text))
-    }
-
-    /// A key that is text already.
-    fn key_from_str(&self, text: &str) -> Key {
-        Key(KeyText::from_str(text).map_err(|e| self.key_error(e)))
+    /// A key that is text already, written into `out` (a [`Key::blank`]).
+    fn key_from_str(&self, text: &str, out: &mut Key) {
+        if text.len() <= text::INLINE {
+            out.set_short(text);
+        } else {
+            *out = Key(KeyText::from_str(text).map_err(|e| self.key_error(e)));
+        }
     }
 
     fn key_text(&self, key: &impl Display) -> Result<KeyText, Error> {
@@ -576,6 +575,23 @@ impl Inspect for Inner {
 /// An idempotency key's text, formatted by [`Idempotency::key`] (or why it has none: longer
 /// than [`MAX_KEY_LEN`], or its `Display` failed).
 pub struct Key(Result<KeyText, Error>);
+
+impl Key {
+    /// The empty text, for the attribute to write a key's text into where it stays.
+    #[doc(hidden)]
+    #[inline]
+    pub fn blank() -> Key {
+        Key(Ok(KeyText::blank()))
+    }
+
+    /// Writes `text`, at most [`text::INLINE`] bytes, into a blank key.
+    #[inline]
+    fn set_short(&mut self, text: &str) {
+        if let Ok(key) = &mut self.0 {
+            key.set_short(text);
+        }
+    }
+}
 
 impl std::fmt::Debug for Key {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

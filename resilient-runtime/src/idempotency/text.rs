@@ -7,7 +7,7 @@ use super::MAX_KEY_LEN;
 
 /// Covers UUIDs (36 bytes), integers (up to 40) and typical request ids. Results in the store
 /// keep their key this way too, so it is a size every stored result pays.
-const INLINE: usize = 48;
+pub(super) const INLINE: usize = 48;
 
 /// Why a key has no text.
 pub(super) enum KeyError {
@@ -33,14 +33,22 @@ impl KeyText {
         }
     }
 
-    /// A text known to fit inline: an integer's or a UUID's.
+    /// The empty text.
     #[inline]
-    pub(super) fn short(text: &str) -> Self {
+    pub(super) fn blank() -> Self {
+        KeyText::Inline { len: 0, bytes: [0; INLINE] }
+    }
+
+    /// Writes a text known to fit inline (an integer's, a UUID's, a short string) into this
+    /// blank one, in place.
+    #[inline]
+    pub(super) fn set_short(&mut self, text: &str) {
         debug_assert!(text.len() <= INLINE);
-        let mut bytes = [0; INLINE];
-        let len = text.len().min(INLINE);
-        bytes[..len].copy_from_slice(&text.as_bytes()[..len]);
-        KeyText::Inline { len: len as u8, bytes }
+        if let KeyText::Inline { len, bytes } = self {
+            let n = text.len().min(INLINE);
+            bytes[..n].copy_from_slice(&text.as_bytes()[..n]);
+            *len = n as u8;
+        }
     }
 
     /// A key that is text already: kept as is, inline when short.
@@ -50,7 +58,9 @@ impl KeyText {
         } else if text.len() > INLINE {
             Ok(KeyText::Heap(text.to_owned()))
         } else {
-            Ok(Self::short(text))
+            let mut key = Self::blank();
+            key.set_short(text);
+            Ok(key)
         }
     }
 
