@@ -47,6 +47,11 @@ async fn retried(x: u64) -> Result<u64, ProbeError> {
     Ok(work(x))
 }
 
+#[retry(budget = "off")]
+async fn retried_no_budget(x: u64) -> Result<u64, ProbeError> {
+    Ok(work(x))
+}
+
 #[circuit_breaker]
 async fn guarded(x: u64) -> Result<u64, ProbeError> {
     Ok(work(x))
@@ -250,6 +255,7 @@ fn main() {
     let mut rows: Vec<Row<'_>> = vec![
         row("bare", bare),
         row("retry", retried),
+        row("retry, budget off", retried_no_budget),
         row("breaker", guarded),
         row("hand breaker nested", hand::nested),
         row("hand breaker fused", hand::fused),
