@@ -243,6 +243,26 @@ fn idempotent_hits_allocate_only_the_clone_of_the_answer() {
     assert_eq!(allocations_per_call(|| policy.run(7u64, async { Ok::<_, AppError>(1u64) })), 0.0);
 }
 
+#[idempotent(key = key, max_entries = 64)]
+async fn charge_once(key: u64) -> Result<u64, AppError> {
+    Ok(key + 1)
+}
+
+#[test]
+fn idempotent_misses_at_the_bound_allocate_nothing() {
+    // The key's text (up to 48 bytes) and a value of up to two words are kept in the store's
+    // own slots, and at the bound each new result takes the slot the evicted one left: once the
+    // store is full, a miss allocates nothing.
+    let next = Cell::new(0u64);
+    let fresh = || {
+        next.set(next.get() + 1);
+        charge_once(next.get())
+    };
+    // Fills the store (one shard of 64) many times over, so its tables have their final size.
+    let _ = allocations_per_call(fresh);
+    assert_eq!(allocations_per_call(fresh), 0.0);
+}
+
 thread_local! {
     static KEY: IdempotencyKey = IdempotencyKey::new();
 }
