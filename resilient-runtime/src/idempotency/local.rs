@@ -210,6 +210,15 @@ impl LocalStore {
     }
 }
 
+/// What a call that goes on past its first look carries: its policy, the ttl read for it (the
+/// call's one read of the settings), and the fingerprint of its other arguments.
+#[derive(Clone, Copy)]
+pub(super) struct Call<'a> {
+    pub(super) policy: &'a Inner,
+    pub(super) ttl: std::time::Duration,
+    pub(super) fingerprint: Option<u64>,
+}
+
 /// A key's hash and the shard that keeps it.
 #[derive(Clone, Copy)]
 pub(super) struct Place {
@@ -237,18 +246,13 @@ pub(super) struct Waiting {
 impl Waiting {
     /// Waits for the running call to end, then looks again, until the key is answered or this
     /// call leads; then runs `fut` if it leads.
-    pub(super) async fn run<F, T, E>(
-        self,
-        store: &LocalStore,
-        policy: &Inner,
-        ttl: std::time::Duration,
-        fingerprint: Option<u64>,
-        fut: F,
-    ) -> Outcome<T, E>
+    pub(super) async fn run<F, T, E>(self, call: Call<'_>, fut: F) -> Outcome<T, E>
     where
         F: Future<Output = Outcome<T, E>>,
         T: Clone + Send + Sync + 'static,
     {
+        let Call { policy, fingerprint, .. } = call;
+        let store = &policy.local;
         let mut waiting = self;
         loop {
             let Waiting { place, key, flight } = waiting;
@@ -263,7 +267,7 @@ impl Waiting {
             match store.look(policy, place, &key, fingerprint, true) {
                 Look::Hit(outcome) => return outcome,
                 Look::Wait(again) => waiting = again,
-                Look::Lead(lead) => return lead.run(policy, ttl, fingerprint, fut).await,
+                Look::Lead(lead) => return lead.run(call, fut).await,
             }
         }
     }
@@ -306,17 +310,12 @@ pub(super) struct Lead<'a> {
 
 impl Lead<'_> {
     /// Runs the body and stores its `Ok(Ok(_))` for later calls with the key.
-    pub(super) async fn run<F, T, E>(
-        mut self,
-        policy: &Inner,
-        ttl: std::time::Duration,
-        fingerprint: Option<u64>,
-        fut: F,
-    ) -> Outcome<T, E>
+    pub(super) async fn run<F, T, E>(mut self, call: Call<'_>, fut: F) -> Outcome<T, E>
     where
         F: Future<Output = Outcome<T, E>>,
         T: Clone + Send + Sync + 'static,
     {
+        let Call { policy, ttl, fingerprint } = call;
         Stats::add(&policy.stats.misses);
         policy.observe_miss();
         let outcome = fut.await;

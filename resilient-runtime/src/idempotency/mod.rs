@@ -339,7 +339,8 @@ impl Idempotency {
         // The one read of the settings for this call.
         let tuned = inner.tuned.get();
         let ttl = tuned.ttl;
-        let pending = |state| Begin::Run(Pending { inner, ttl, fingerprint, state });
+        let call = local::Call { policy: inner, ttl, fingerprint };
+        let pending = |state| Begin::Run(Pending { call, state });
         if !tuned.enabled {
             return pending(PendingState::Off);
         }
@@ -615,9 +616,7 @@ pub enum Begin<'a, T, E> {
 /// does, or finds the policy disabled. Dropped without running, it frees the key it leads.
 #[doc(hidden)]
 pub struct Pending<'a> {
-    inner: &'a Inner,
-    ttl: Duration,
-    fingerprint: Option<u64>,
+    call: local::Call<'a>,
     state: PendingState<'a>,
 }
 
@@ -636,13 +635,11 @@ impl Pending<'_> {
         F: Future<Output = Outcome<T, E>>,
         T: Storable,
     {
-        let Pending { inner, ttl, fingerprint, state } = self;
+        let Pending { call, state } = self;
         match state {
             PendingState::Off => fut.await,
-            PendingState::Lead(lead) => lead.run(inner, ttl, fingerprint, fut).await,
-            PendingState::Wait(waiting) => {
-                waiting.run(&inner.local, inner, ttl, fingerprint, fut).await
-            }
+            PendingState::Lead(lead) => lead.run(call, fut).await,
+            PendingState::Wait(waiting) => waiting.run(call, fut).await,
         }
     }
 }
