@@ -188,6 +188,64 @@ mod composition {
     }
 }
 
+mod key_text {
+    //! A key is its `Display` text, whichever way the attribute writes it: integers, strings and
+    //! UUIDs without `core::fmt`, other types through it. Three fns sharing one store (one
+    //! `name`) see one key in `7`, `"7"` and a type displaying `7`.
+    use super::*;
+
+    static RUNS: AtomicU32 = AtomicU32::new(0);
+
+    struct Seven;
+
+    impl std::fmt::Display for Seven {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            write!(f, "{}", 7)
+        }
+    }
+
+    #[idempotent(key = id, name = "tests::key_text")]
+    async fn by_integer(id: u64) -> Result<u32, AppError> {
+        let _ = id;
+        Ok(RUNS.fetch_add(1, SeqCst))
+    }
+
+    #[idempotent(key = id, name = "tests::key_text")]
+    async fn by_str(id: &str) -> Result<u32, AppError> {
+        let _ = id;
+        Ok(RUNS.fetch_add(1, SeqCst))
+    }
+
+    #[idempotent(key = Seven, name = "tests::key_text")]
+    async fn by_display(flag: bool) -> Result<u32, AppError> {
+        let _ = flag;
+        Ok(RUNS.fetch_add(1, SeqCst))
+    }
+
+    #[idempotent(key = key, name = "tests::key_text")]
+    async fn by_uuid(key: IdempotencyKey) -> Result<u32, AppError> {
+        let _ = key;
+        Ok(RUNS.fetch_add(1, SeqCst))
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn every_way_of_writing_a_key_finds_the_same_result() {
+        let first = by_integer(7).await.unwrap();
+        assert_eq!(by_str("7").await, Ok(first));
+        assert_eq!(by_display(true).await, Ok(first));
+        assert_eq!(by_integer(7).await, Ok(first));
+        assert_eq!(RUNS.load(SeqCst), 1);
+        // Another text is another key.
+        assert_ne!(by_str("07").await, Ok(first));
+        assert_eq!(RUNS.load(SeqCst), 2);
+        // A UUID key and its text.
+        let key = IdempotencyKey::new();
+        let stored = by_uuid(key).await.unwrap();
+        assert_eq!(by_str(&key.to_string()).await, Ok(stored));
+        assert_eq!(RUNS.load(SeqCst), 3);
+    }
+}
+
 #[test]
 fn keys_are_uuids_that_round_trip() {
     let key = IdempotencyKey::new();
