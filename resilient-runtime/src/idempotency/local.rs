@@ -364,9 +364,7 @@ impl Lead<'_> {
                 s.results.push_back(Some(stored));
                 // Only a lead stores a key's result, and a key has one lead at a time: unique.
                 let (results, first) = (&s.results, s.first);
-                s.index.insert_unique(hash, n, |&m| {
-                    results[m.wrapping_sub(first) as usize].as_ref().map_or(0, |r| r.hash)
-                });
+                s.index.insert_unique(hash, n, |&m| hash_of(results, first, m));
             }
             running.flight
         };
@@ -402,10 +400,20 @@ impl Shard {
 
     /// Grows the queue, if full, toward `bound` and never past it: at the bound its capacity is
     /// the bound itself, so the slot a new result takes is the one the evicted result left.
+    ///
+    /// When the queue reaches the bound, the index is sized for twice the bound. At the bound
+    /// every result stored removes one from the index, which leaves tombstones; hashbrown clears
+    /// them by rehashing in place only while the table is at most half full, and otherwise
+    /// grows it (an allocation, at a moment the hash seed decides). Sized now, it never does.
     fn make_room(&mut self, bound: usize) {
         let (len, capacity) = (self.results.len(), self.results.capacity());
         if len == capacity {
             self.results.reserve_exact(len.max(8).min(bound.saturating_sub(len)).max(1));
+            if self.results.capacity() >= bound {
+                let (results, first) = (&self.results, self.first);
+                let more = bound.saturating_mul(2).saturating_sub(self.index.len());
+                self.index.reserve(more, |&m| hash_of(results, first, m));
+            }
         }
     }
 
@@ -433,6 +441,11 @@ impl Shard {
         }
         evicted
     }
+}
+
+/// The hash of indexed result `m`, for the index to rehash with (an indexed result is held).
+fn hash_of(results: &VecDeque<Option<Stored>>, first: u32, m: u32) -> u64 {
+    results[m.wrapping_sub(first) as usize].as_ref().map_or(0, |r| r.hash)
 }
 
 impl Stored {
