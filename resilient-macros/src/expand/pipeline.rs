@@ -164,9 +164,10 @@ pub(crate) fn build(ctx: &Ctx<'_>, index: usize, body: &Block) -> Built {
 }
 
 /// Statements binding `text` to the idempotency key's text, taken before the arguments move into
-/// the layers inside. Keys of the common types (integers, strings, UUIDs) write their text without `core::fmt`, other
-/// `Display` types through it: the runtime's `key_arg` traits pick by method resolution. A key
-/// that is not `Display` is reported by `key_is_display`, on the user's key.
+/// the layers inside. Keys of the common types (integers, strings, UUIDs) write their text
+/// without `core::fmt`, other `Display` types through it: the runtime's `key_arg` traits pick by
+/// method resolution. A key that is not `Display` is reported by `key_is_display`, on the
+/// user's key.
 fn key_text(policy: &syn::Ident, span: Span, key: TokenStream, text: &Ident) -> TokenStream {
     let p = quote!(::resilient::__private);
     // On the user's key, so a key that is not `Display` is blamed there. The key is evaluated

@@ -143,37 +143,33 @@ impl LocalStore {
         self.shards[i].lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// The key's hash and its shard. hashbrown takes a table's buckets from the hash's low bits
-    /// and its tags from the top seven, so the shard comes from the 32 bits between, mapped onto
-    /// the shard count by a multiply and shift rather than a division.
-    #[inline]
-    fn locate(&self, key: &str) -> (u64, usize) {
-        let hash = self.hasher.hash_one(key);
-        let middle = (hash >> 25) & 0xffff_ffff;
-        (hash, ((middle * self.shards.len() as u64) >> 32) as usize)
-    }
-
-    /// Where `key` is kept: its hash and shard, worked out once per call.
+    /// Where `key` is kept: its hash and shard, worked out once per call. hashbrown takes a
+    /// table's buckets from the hash's low bits and its tags from the top seven, so the shard
+    /// comes from the 32 bits between, mapped onto the shard count by a multiply and shift
+    /// rather than a division.
     #[inline]
     pub(super) fn place(&self, key: &str) -> Place {
-        let (hash, shard) = self.locate(key);
+        let hash = self.hasher.hash_one(key);
+        let middle = (hash >> 25) & 0xffff_ffff;
+        let shard = ((middle * self.shards.len() as u64) >> 32) as usize;
         Place { hash, shard }
     }
 
     /// One look at `key`, under its shard's lock: a live result answers (a hit); a call running
     /// for the key is waited for; otherwise the caller leads, and a copy of `key` goes into the
-    /// store's entry for its running call. `waited` says the caller waited already (a join, if it hits).
+    /// store's entry for its running call. `waited` says the caller waited already (a join, if
+    /// it hits).
     pub(super) fn look<T, E>(
         &self,
-        policy: &Inner,
+        call: Call<'_>,
         place: Place,
         key: &KeyText,
-        fingerprint: Option<u64>,
         waited: bool,
     ) -> Look<'_, T, E>
     where
         T: Clone + Send + Sync + 'static,
     {
+        let Call { policy, fingerprint, .. } = call;
         let Place { hash, shard } = place;
         let now = self.clock.now_nanos();
         let mut guard = self.shard(shard);
@@ -193,9 +189,7 @@ impl LocalStore {
             // Expired: it leaves the index now and its slot is emptied; the slot itself goes
             // when the front of the queue reaches it. The key runs again.
             s.results[at] = None;
-            if let Ok(entry) = s.index.find_entry(hash, |&m| m == n) {
-                entry.remove();
-            }
+            s.unindex(hash, n);
         }
         if let Some(running) = s.running.find_mut(hash, |r| r.key.as_str() == key.as_str()) {
             let flight = Arc::clone(running.flight.get_or_insert_default());
@@ -251,8 +245,7 @@ impl Waiting {
         F: Future<Output = Outcome<T, E>>,
         T: Clone + Send + Sync + 'static,
     {
-        let Call { policy, fingerprint, .. } = call;
-        let store = &policy.local;
+        let store = &call.policy.local;
         let mut waiting = self;
         loop {
             let Waiting { place, key, flight } = waiting;
@@ -264,7 +257,7 @@ impl Waiting {
                 notified.await;
             }
             // Finished, failed, cancelled or panicked: look again.
-            match store.look(policy, place, &key, fingerprint, true) {
+            match store.look(call, place, &key, true) {
                 Look::Hit(outcome) => return outcome,
                 Look::Wait(again) => waiting = again,
                 Look::Lead(lead) => return lead.run(call, fut).await,
@@ -398,6 +391,13 @@ impl Shard {
         self.index.find(hash, is_key).copied()
     }
 
+    /// Removes result `n` from the index, found by number, not by key: its text is not read.
+    fn unindex(&mut self, hash: u64, n: u32) {
+        if let Ok(entry) = self.index.find_entry(hash, |&m| m == n) {
+            entry.remove();
+        }
+    }
+
     /// Grows the queue, if full, toward `bound` and never past it: at the bound its capacity is
     /// the bound itself, so the slot a new result takes is the one the evicted result left.
     ///
@@ -432,10 +432,7 @@ impl Shard {
             let n = self.first;
             self.first = self.first.wrapping_add(1);
             if let Some(Some(r)) = self.results.pop_front() {
-                // Found by number, not by key: the key's text is not read again.
-                if let Ok(entry) = self.index.find_entry(r.hash, |&m| m == n) {
-                    entry.remove();
-                }
+                self.unindex(r.hash, n);
                 evicted += u64::from(!expired);
             }
         }

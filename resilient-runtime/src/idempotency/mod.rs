@@ -352,7 +352,7 @@ impl Idempotency {
             return Begin::Answered(Err(inner.not_in_process(store)));
         }
         let place = inner.local.place(key.as_str());
-        match inner.local.look(inner, place, key, fingerprint, false) {
+        match inner.local.look(call, place, key, false) {
             Look::Hit(outcome) => Begin::Answered(outcome),
             Look::Lead(lead) => pending(PendingState::Lead(lead)),
             Look::Wait(waiting) => pending(PendingState::Wait(waiting)),
@@ -435,10 +435,10 @@ impl Idempotency {
 
     /// A key that is text already, written into `out` (a [`Key::blank`]).
     fn key_from_str(&self, text: &str, out: &mut Key) {
-        if text.len() <= text::INLINE {
-            out.set_short(text);
-        } else {
-            *out = Key(KeyText::from_str(text).map_err(|e| self.key_error(e)));
+        if let Ok(key) = &mut out.0
+            && let Err(e) = key.set_str(text)
+        {
+            out.0 = Err(self.key_error(e));
         }
     }
 
@@ -585,7 +585,7 @@ impl Key {
         Key(Ok(KeyText::blank()))
     }
 
-    /// Writes `text`, at most [`text::INLINE`] bytes, into a blank key.
+    /// Writes `text`, short enough to be kept inline (48 bytes), into a blank key.
     #[inline]
     fn set_short(&mut self, text: &str) {
         if let Ok(key) = &mut self.0 {

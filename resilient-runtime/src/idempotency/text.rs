@@ -7,7 +7,7 @@ use super::MAX_KEY_LEN;
 
 /// Covers UUIDs (36 bytes), integers (up to 40) and typical request ids. Results in the store
 /// keep their key this way too, so it is a size every stored result pays.
-pub(super) const INLINE: usize = 48;
+const INLINE: usize = 48;
 
 /// Why a key has no text.
 pub(super) enum KeyError {
@@ -51,16 +51,18 @@ impl KeyText {
         }
     }
 
-    /// A key that is text already: kept as is, inline when short.
-    pub(super) fn from_str(text: &str) -> Result<Self, KeyError> {
+    /// Writes a key that is text already into this blank one: inline when short, on the heap
+    /// when longer, refused past [`MAX_KEY_LEN`].
+    #[inline]
+    pub(super) fn set_str(&mut self, text: &str) -> Result<(), KeyError> {
         if text.len() > MAX_KEY_LEN {
             Err(KeyError::TooLong)
         } else if text.len() > INLINE {
-            Ok(KeyText::Heap(text.to_owned()))
+            *self = KeyText::Heap(text.to_owned());
+            Ok(())
         } else {
-            let mut key = Self::blank();
-            key.set_short(text);
-            Ok(key)
+            self.set_short(text);
+            Ok(())
         }
     }
 
