@@ -296,29 +296,36 @@ fn retry_loop(
     let attempts = format_ident!("__resilient_attempts", span = Span::mixed_site());
     let out = format_ident!("__resilient_out", span = Span::mixed_site());
     let delay = format_ident!("__resilient_delay", span = Span::mixed_site());
+    let fut = format_ident!("__resilient_attempt", span = Span::mixed_site());
     let last = quote!(#attempts.is_last());
     let (keep, rebind) = reuse_arguments(ctx.bindings, max > 1, retry_argument, &last);
     let retryable = retry_verdict(ctx, index, when, &out);
     // Holding an `#[idempotent]` future, every token of the await on the return type: see
     // `dot_await`.
-    let attempt = match holds_idempotent(ctx, index + 1) {
-        true => quote_spanned! {ctx.output.span()=>
-            ::resilient::__private::Attempts::attempt(&#attempts, #inner).await
-        },
-        false => quote!(#attempts.attempt(#inner).await),
+    let (traced, plain) = match holds_idempotent(ctx, index + 1) {
+        true => (
+            quote_spanned! {ctx.output.span()=>
+                ::resilient::__private::Attempts::attempt(&#attempts, #fut).await
+            },
+            quote_spanned!(ctx.output.span()=> #fut.await),
+        ),
+        false => (quote!(#attempts.attempt(#fut).await), quote!(#fut.await)),
     };
+    // The attempt is awaited in its span only when a subscriber may want the span, and each
+    // await has its own check of success: the usual path then polls the attempt straight after
+    // building it and takes its outcome to the check with nothing in between (`Attempts::traced`
+    // says what this saves).
+    let (traced, plain) =
+        (settle_attempt(&out, &attempts, traced), settle_attempt(&out, &attempts, plain));
     Built::Block(quote! {
         {
             let mut #attempts = #policy.attempts();
             #(#keep)*
             loop {
                 #(#rebind)*
-                // Each attempt in its span; the success counted.
-                let #out = #attempt;
-                if #p::is_success(&#out) {
-                    #attempts.succeeded();
-                    break #out;
-                }
+                let #fut = #inner;
+                // Each attempt in its span when one is wanted; the success counted.
+                let #out = if #attempts.traced() #traced else #plain;
                 // The failed outcome is dropped before sleeping and the sleep is boxed, so
                 // neither weighs on the future of a call that succeeds at once.
                 let #delay = match #attempts.retry_after(&#out, #retryable) {
@@ -330,6 +337,21 @@ fn retry_loop(
             }
         }
     })
+}
+
+/// Input: an attempt's outcome expression `run` (awaited or called). Output: a block that
+/// binds it to `out`, leaves the retry loop with it on success (counted), and otherwise yields
+/// it. The async and the sync loop each build one per branch of `Attempts::traced`.
+pub(crate) fn settle_attempt(out: &Ident, attempts: &Ident, run: TokenStream) -> TokenStream {
+    let p = quote!(::resilient::__private);
+    quote! {{
+        let #out = #run;
+        if #p::is_success(&#out) {
+            #attempts.succeeded();
+            break #out;
+        }
+        #out
+    }}
 }
 
 /// How the arguments reach each attempt of a retry (or a hedge): owned ones, when `clone_owned`,

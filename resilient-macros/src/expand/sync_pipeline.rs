@@ -35,7 +35,7 @@ use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{Block, Expr};
 
-use super::pipeline::{Ctx, retry_argument, retry_verdict, reuse_arguments};
+use super::pipeline::{Ctx, retry_argument, retry_verdict, reuse_arguments, settle_attempt};
 use crate::errors::Errors;
 use crate::layers::{Kind, Layer};
 
@@ -199,19 +199,23 @@ fn retry_loop(
     let (keep, rebind) = reuse_arguments(ctx.bindings, max > 1, retry_argument, &last);
     let inner = build(ctx, index + 1, body);
     let retryable = retry_verdict(ctx, index, when, &out);
+    let attempt = format_ident!("__resilient_attempt", span = Span::mixed_site());
+    // As in the async loop (`pipeline::retry_loop`): the attempt runs in its span only when a
+    // subscriber may want the span, and each branch checks its own success, so that the usual
+    // one has no span guard to drop between the outcome and the check.
+    let traced = quote!({
+        let #scope = #p::Attempts::enter(&#attempts);
+        #attempt()
+    });
+    let traced = settle_attempt(&out, &attempts, traced);
+    let plain = settle_attempt(&out, &attempts, quote!(#attempt()));
     quote! {{
         let mut #attempts = #policy.attempts();
         #(#keep)*
         loop {
             #(#rebind)*
-            let #out = {
-                let #scope = #p::Attempts::enter(&#attempts);
-                #inner
-            };
-            if #p::is_success(&#out) {
-                #attempts.succeeded();
-                break #out;
-            }
+            let #attempt = move || #inner;
+            let #out = if #attempts.traced() #traced else #plain;
             let #delay = match #attempts.retry_after(&#out, #retryable) {
                 ::core::result::Result::Ok(#delay) => #delay,
                 ::core::result::Result::Err(_) => break #out,

@@ -255,7 +255,9 @@ impl Attempts<'_> {
     /// load of the level filter with no subscriber), and otherwise the future is polled as it is,
     /// with no span to enter or exit on each poll.
     #[inline]
-    pub fn attempt<F: Future>(&self, fut: F) -> Attempt<F> {
+    // No `F: Future` bound here: the `Future` impl of `Attempt` asks for it, so generated code
+    // whose body is not a future of a `Result` gets one error, not a second one at this call.
+    pub fn attempt<F>(&self, fut: F) -> Attempt<F> {
         #[cfg(feature = "tracing")]
         {
             Attempt {
@@ -265,6 +267,27 @@ impl Attempts<'_> {
         }
         #[cfg(not(feature = "tracing"))]
         fut
+    }
+
+    /// True when a subscriber may want the coming attempt's span (feature `tracing`: one relaxed
+    /// load of the level filter); always false without the feature.
+    ///
+    /// For generated code, which awaits the attempt as it is when this is false and through
+    /// [`attempt`](Self::attempt) when true, each await followed by its own check of success.
+    /// That costs less than awaiting every attempt through `attempt`, whose future asks for its
+    /// span on every poll and has a span to drop: with nothing between building the attempt and
+    /// polling it, and nothing to drop between its outcome and the check, the compiler keeps the
+    /// attempt's state and its outcome in registers (about 2.5 ns a call on the 2026-12 VM; the
+    /// `retry_span_cost` example in `benches/`).
+    #[doc(hidden)]
+    #[inline]
+    pub fn traced(&self) -> bool {
+        #[cfg(feature = "tracing")]
+        {
+            tracing::level_enabled!(tracing::Level::DEBUG)
+        }
+        #[cfg(not(feature = "tracing"))]
+        false
     }
 
     /// The call succeeded: counted as the `success` outcome of `resilient_calls_total` (feature
