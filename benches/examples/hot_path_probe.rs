@@ -79,6 +79,13 @@ async fn with_fallback(x: u64) -> Result<u64, ProbeError> {
 }
 
 /// What a user writes instead of `#[fallback(cached)]`.
+async fn fallback_by_hand(x: u64) -> Result<u64, ProbeError> {
+    match bare(x).await {
+        Ok(v) => Ok(v),
+        Err(e) => cached(e),
+    }
+}
+
 /// The machine's floors: the bare call plus only the atomic read-modify-writes and clock reads
 /// a policy's success path cannot do without, on the clock the policies use. What these cost
 /// differs by machine far more than the rest does (a `lock`ed instruction about 2 ns on the Zen 4
@@ -125,13 +132,6 @@ mod floor {
         let took = CLOCK.now_nanos().saturating_sub(t0);
         WORD.fetch_add(black_box(took) & 1, Relaxed);
         out
-    }
-}
-
-async fn fallback_by_hand(x: u64) -> Result<u64, ProbeError> {
-    match bare(x).await {
-        Ok(v) => Ok(v),
-        Err(e) => cached(e),
     }
 }
 

@@ -107,7 +107,7 @@ async fn two_awaits(x: u64) -> Result<u64, BenchError> {
         loop {
             let x = reuse_x.next(attempts.is_last(), <u64 as p::RetryArgument>::duplicate);
             let fut = p::lift(async move { Ok(work(x)) });
-            let out = if tracing::level_enabled!(tracing::Level::DEBUG) {
+            let out = if attempts.traced() {
                 let out = attempts.attempt(fut).await;
                 if p::is_success(&out) {
                     attempts.succeeded();

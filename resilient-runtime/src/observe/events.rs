@@ -18,13 +18,24 @@ use crate::error::PolicyName;
 #[cfg(feature = "tracing")]
 #[inline]
 pub(crate) fn attempt_span(policy: &PolicyName, attempt: u32) -> Option<tracing::Span> {
-    // One relaxed load when no subscriber wants debug spans (the usual case in production):
-    // `debug_span!` alone also builds a disabled span and asks its callsite, about 2 ns.
-    if !tracing::level_enabled!(tracing::Level::DEBUG) {
+    if !attempt_span_wanted() {
         return None;
     }
     let span = tracing::debug_span!("attempt", policy = %policy, kind = kind::RETRY, attempt);
     (!span.is_disabled()).then_some(span)
+}
+
+/// Whether a subscriber may want [`attempt_span`]'s span: one relaxed load of the level filter
+/// when none wants debug spans (the usual case in production; `debug_span!` alone also builds a
+/// disabled span and asks its callsite, about 2 ns). Always false without the feature.
+#[inline]
+pub(crate) fn attempt_span_wanted() -> bool {
+    #[cfg(feature = "tracing")]
+    {
+        tracing::level_enabled!(tracing::Level::DEBUG)
+    }
+    #[cfg(not(feature = "tracing"))]
+    false
 }
 
 #[cold]

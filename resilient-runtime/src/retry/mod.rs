@@ -282,12 +282,7 @@ impl Attempts<'_> {
     #[doc(hidden)]
     #[inline]
     pub fn traced(&self) -> bool {
-        #[cfg(feature = "tracing")]
-        {
-            tracing::level_enabled!(tracing::Level::DEBUG)
-        }
-        #[cfg(not(feature = "tracing"))]
-        false
+        events::attempt_span_wanted()
     }
 
     /// The call succeeded: counted as the `success` outcome of `resilient_calls_total` (feature
